@@ -1,0 +1,51 @@
+/**
+ * Studio errors: one class, a code per failure, and a fix hint for the person who sees it.
+ *
+ * Comlink rebuilds a thrown error from its name, message and stack only, so the code travels in
+ * `name` (`StudioError:<CODE>`) and `restoreStudioError` turns it back into a StudioError on the
+ * client side.
+ */
+
+export const ERROR_CODES = {
+  CHECKPOINT_NOT_ZIP: 'The file is not a PyTorch zip checkpoint (legacy or foreign format). Re-save it with torch.save(..., _use_new_zipfile_serialization=True).',
+  CHECKPOINT_CORRUPT: 'The checkpoint archive is truncated or corrupt. Download it again.',
+  CHECKPOINT_NO_PICKLE: 'The archive holds no data.pkl: it is not a torch.save checkpoint.',
+  CHECKPOINT_UNSAFE_PICKLE: 'The checkpoint asks to run code (a pickle global or opcode outside the tensor subset). It was not loaded.',
+  CHECKPOINT_ARCHITECTURE: 'The checkpoint does not fit EResFD (width 0.0625): keys or shapes differ.',
+  MODEL_INPUT: 'The input image has an unsupported size or layout.',
+  BACKEND_UNAVAILABLE: 'No TF.js backend passed its self-test on this device.',
+  IMAGE_DECODE: 'The image could not be decoded (JPEG or PNG expected).',
+  DATASET_FORMAT: 'A WIDER FACE file does not follow the official format.',
+  MAT_FORMAT: 'A MATLAB .mat file could not be read (MATLAB v5 format expected).',
+  EVAL_INPUT: 'The evaluation input is incomplete or inconsistent.',
+  CONFIG_INVALID: 'A configuration value is out of range.',
+  STORAGE_QUOTA: 'The browser storage quota is exhausted. Free space or import a smaller subset.',
+  NOT_FOUND: 'The requested item does not exist.',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class StudioError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.hint = ERROR_CODES[code];
+    this.name = `StudioError:${code}`;
+  }
+}
+
+export function isStudioError(e: unknown, code?: ErrorCode): e is StudioError {
+  return e instanceof StudioError && (code === undefined || e.code === code);
+}
+
+/** Re-creates a StudioError from an Error that crossed a worker boundary (name carries the code). */
+export function restoreStudioError(e: unknown): unknown {
+  if (e instanceof StudioError || !(e instanceof Error)) return e;
+  const m = /^StudioError:([A-Z_]+)$/.exec(e.name);
+  if (!m || !(m[1]! in ERROR_CODES)) return e;
+  const restored = new StudioError(m[1] as ErrorCode, e.message);
+  restored.stack = e.stack;
+  return restored;
+}
