@@ -1,0 +1,59 @@
+/**
+ * The studio's command line: the same core the browser worker runs, over Node ports.
+ * Usage: npm run cli -- <verb> [flags]; every verb takes --json and --backend wasm|cpu.
+ */
+import { isStudioError } from '../core/index.ts';
+import { info } from './commands/info.ts';
+import { detect } from './commands/detect.ts';
+
+type Verb = (argv: string[]) => Promise<void>;
+
+const VERBS: Record<string, { run: Verb; help: string }> = {
+  info: { run: info, help: 'info --model X.pth [--groups code|released] [--json]' },
+  detect: { run: detect, help: 'detect --model X.pth --image Y.jpg [--protocol single] [--threshold t] [--json]' },
+};
+
+function usage(): string {
+  return ['Usage: npm run cli -- <verb> [flags]', '', ...Object.values(VERBS).map((v) => `  ${v.help}`)].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [verb, ...rest] = argv;
+  if (!verb || verb === 'help' || verb === '--help' || verb === '-h') {
+    process.stdout.write(`${usage()}\n`);
+    return verb ? 0 : 2;
+  }
+  const entry = VERBS[verb];
+  if (!entry) {
+    process.stderr.write(`unknown verb '${verb}'\n${usage()}\n`);
+    return 2;
+  }
+  try {
+    await entry.run(rest);
+    return 0;
+  } catch (e) {
+    if (isStudioError(e)) {
+      process.stderr.write(`error [${e.code}]: ${e.message}\n  ${e.hint}\n`);
+      return 1;
+    }
+    if (e instanceof TypeError && /Unknown option|ERR_PARSE_ARGS/.test(String((e as { code?: string }).code ?? e.message))) {
+      process.stderr.write(`${e.message}\n${usage()}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+// Silence TF.js's "install tfjs-node" banner: it cannot install here and WASM is the fast path.
+const warn = console.warn;
+console.warn = (...a: unknown[]) => {
+  if (typeof a[0] === 'string' && a[0].includes('tfjs-node')) return;
+  warn(...a);
+};
+const log = console.log;
+console.log = (...a: unknown[]) => {
+  if (typeof a[0] === 'string' && (a[0].includes('tfjs-node') || a[0].startsWith('====='))) return;
+  log(...a);
+};
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,43 @@
+/**
+ * `Detect` (layers/functions/detection.py, SPEC §6.1) for one image: face probability = softmax
+ * class 1, keep scores > 0.05, NMS over the 5000 best at IoU 0.3, at most 750 rows.
+ * Rows are (score, x1, y1, x2, y2) normalised, descending — the reference's class-1 block.
+ */
+import { DETECT_DEFAULTS } from '../model/eresfd/constants.ts';
+import { decodeBoxes } from './decode.ts';
+import { nonMaxSuppression } from './non-max-suppression.ts';
+
+export interface DetectConfig {
+  confThresh: number;
+  nmsTopK: number;
+  nmsThresh: number;
+  topK: number;
+}
+
+export const DEFAULT_DETECT_CONFIG: DetectConfig = { ...DETECT_DEFAULTS };
+
+/**
+ * @param loc [P·4] regressions of one image
+ * @param faceScores [P] softmax face probabilities
+ * @param priors [P·4]
+ * @returns rows [n·5] = score, x1, y1, x2, y2 (normalised)
+ */
+export function detectRows(
+  loc: Float32Array,
+  faceScores: Float32Array,
+  priors: Float32Array,
+  config: DetectConfig = DEFAULT_DETECT_CONFIG,
+): Float32Array {
+  const candidates: number[] = [];
+  for (let p = 0; p < faceScores.length; p++) if (faceScores[p]! > config.confThresh) candidates.push(p);
+  if (candidates.length === 0) return new Float32Array(0);
+  const boxes = decodeBoxes(loc, priors, candidates);
+  const scores = Float32Array.from(candidates, (p) => faceScores[p]!);
+  const keep = nonMaxSuppression(boxes, scores, config.nmsThresh, config.nmsTopK, config.topK);
+  const rows = new Float32Array(keep.length * 5);
+  keep.forEach((k, r) => {
+    rows[r * 5] = scores[k]!;
+    rows.set(boxes.subarray(k * 4, k * 4 + 4), r * 5 + 1);
+  });
+  return rows;
+}

@@ -1,0 +1,19 @@
+/**
+ * The only import path into the core. Isomorphic: TF.js and plain TypeScript, no DOM, no Node.
+ * Entry points (worker, CLI, tests) register TF.js backends before calling selectBackend().
+ */
+export * from './types.ts';
+export { StudioError, ERROR_CODES, isStudioError, restoreStudioError, type ErrorCode } from './errors.ts';
+export { selectBackend, runSelfTest, DEFAULT_BACKEND_ORDER } from './backend/select-backend.ts';
+export * from './checkpoint/index.ts';
+export { createEResFD, type EResFDModel } from './model/eresfd/eresfd.ts';
+export { describeModel, isParameterKey } from './model/eresfd/describe-model.ts';
+export { CONVS, CONV_BY_NAME, featureSizes, headSizes, convMacs, totalMacs, type ConvSpec } from './model/eresfd/architecture.ts';
+export { priorBoxes, priorCount, levelOffsets } from './model/eresfd/priors.ts';
+export { detectFaces, detectAtScale, widerShrink, type DetectFacesOptions } from './detect/detect-faces.ts';
+export { detectRows, DEFAULT_DETECT_CONFIG, type DetectConfig } from './detect/detect.ts';
+export { nonMaxSuppression } from './detect/non-max-suppression.ts';
+export { decodeBoxes } from './detect/decode.ts';
+export { normalizeImage, toRgb, flipHorizontal } from './image/normalize-image.ts';
+export { resizeLinearCv, cvScaledSize } from './image/resize-linear.ts';
+export { CODE_GROUPING, RELEASED_GROUPING, GROUPINGS, groupConvs, groupIndexOfKey, ownerOfKey, type Grouping, type LayerGroup } from './prune/layer-groups.ts';

@@ -1,0 +1,107 @@
+/**
+ * EResFD for inference: the state dict's convs with their BatchNorms folded in (eval-mode BN is an
+ * affine map per channel, SPEC §2 "TF.js mapping"), run as fused conv + bias + ReLU — one kernel per
+ * conv instead of four on every backend.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { HostTensor, StateDict } from '../../types.ts';
+import { CONVS, type ConvSpec } from './architecture.ts';
+import { BN_EPS } from './constants.ts';
+import { runGraph, type GraphOptions, type GraphOutput, type LayerOps } from './graph.ts';
+
+export interface EResFDModel {
+  /** The weights the model was built from (host copy, PyTorch layout). */
+  readonly stateDict: StateDict;
+  /** Forward on a normalised NHWC batch; the caller owns (and disposes) the returned tensors. */
+  predict(x: tf.Tensor4D, options?: GraphOptions): GraphOutput;
+  dispose(): void;
+}
+
+function tensorOf(sd: StateDict, key: string): HostTensor {
+  const t = sd.get(key);
+  if (!t) throw new Error(`state dict has no ${key}`);
+  return t;
+}
+
+/** [out, in, kh, kw] → HWIO, each output filter scaled (BN folding). */
+export function toHwio(w: Float32Array, spec: ConvSpec, scale?: Float64Array): Float32Array {
+  const { outChannels: O, inChannels: I, kernel: K } = spec;
+  const out = new Float32Array(O * I * K * K);
+  for (let o = 0; o < O; o++) {
+    const s = scale ? scale[o]! : 1;
+    for (let i = 0; i < I; i++) {
+      for (let y = 0; y < K; y++) {
+        for (let x = 0; x < K; x++) {
+          out[((y * K + x) * I + i) * O + o] = w[((o * I + i) * K + y) * K + x]! * s;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Explicit symmetric padding; TF's 'same' is asymmetric for strided convs. */
+export function convPad(spec: ConvSpec): 'valid' | [[0, 0], [number, number], [number, number], [0, 0]] {
+  return spec.pad === 0 ? 'valid' : [[0, 0], [spec.pad, spec.pad], [spec.pad, spec.pad], [0, 0]];
+}
+
+interface FoldedConv {
+  filter: tf.Tensor4D;
+  bias: tf.Tensor1D;
+}
+
+export function foldConv(sd: StateDict, spec: ConvSpec): { filter: Float32Array; bias: Float32Array } {
+  const w = tensorOf(sd, `${spec.name}.weight`).data as Float32Array;
+  if (!spec.bn) {
+    const b = spec.bias ? (tensorOf(sd, `${spec.name}.bias`).data as Float32Array) : new Float32Array(spec.outChannels);
+    return { filter: toHwio(w, spec), bias: Float32Array.from(b) };
+  }
+  const gamma = tensorOf(sd, `${spec.bn}.weight`).data as Float32Array;
+  const beta = tensorOf(sd, `${spec.bn}.bias`).data as Float32Array;
+  const mean = tensorOf(sd, `${spec.bn}.running_mean`).data as Float32Array;
+  const variance = tensorOf(sd, `${spec.bn}.running_var`).data as Float32Array;
+  const scale = new Float64Array(spec.outChannels);
+  const bias = new Float32Array(spec.outChannels);
+  for (let o = 0; o < spec.outChannels; o++) {
+    scale[o] = gamma[o]! / Math.sqrt(variance[o]! + BN_EPS);
+    bias[o] = beta[o]! - mean[o]! * scale[o]!;
+  }
+  return { filter: toHwio(w, spec, scale), bias };
+}
+
+export function createEResFD(stateDict: StateDict): EResFDModel {
+  const folded = new Map<string, FoldedConv>();
+  for (const spec of CONVS) {
+    const { filter, bias } = foldConv(stateDict, spec);
+    folded.set(spec.name, {
+      filter: tf.tensor4d(filter, [spec.kernel, spec.kernel, spec.inChannels, spec.outChannels]),
+      bias: tf.tensor1d(bias),
+    });
+  }
+  const w1 = tensorOf(stateDict, 'base.m0.layer6.w1');
+  const fpnWeights = tf.tensor2d(w1.data as Float32Array, [2, 9]);
+
+  const apply = (spec: ConvSpec, x: tf.Tensor4D, activation: 'relu' | 'linear'): tf.Tensor4D => {
+    const f = folded.get(spec.name)!;
+    return tf.fused.conv2d({ x, filter: f.filter, strides: spec.stride, pad: convPad(spec), bias: f.bias, activation });
+  };
+  const ops: LayerOps = {
+    convBn: (spec, x) => apply(spec, x, spec.relu ? 'relu' : 'linear'),
+    head: (spec, x) => apply(spec, x, 'linear'),
+    fpnWeights: () => fpnWeights,
+  };
+  let disposed = false;
+  return {
+    stateDict,
+    predict(x, options) {
+      if (disposed) throw new Error('EResFD model used after dispose()');
+      return runGraph(ops, x, options);
+    },
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      for (const f of folded.values()) tf.dispose([f.filter, f.bias]);
+      fpnWeights.dispose();
+    },
+  };
+}

@@ -1,0 +1,133 @@
+/**
+ * The EResFD forward graph (B-FPGM wiring), written once over an abstract set of layer operations so
+ * that inference (BN folded into fused convs) and training (BN with batch statistics) share it.
+ * Mirrors `eresfd_16.py`, `sepfpn.FullySepFPN` (B-FPGM version) and `EResFD.custom_forward_head`
+ * (SPEC §1.2–1.5). Tensors are NHWC.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { CONV_BY_NAME, STAGE_BLOCKS, type ConvSpec } from './architecture.ts';
+import { FPN_EPS } from './constants.ts';
+
+/** How a conv (+BN) (+ReLU) is computed; the graph never touches weights directly. */
+export interface LayerOps {
+  /** Conv → BN → optional ReLU (per `spec.relu`). */
+  convBn(spec: ConvSpec, x: tf.Tensor4D): tf.Tensor4D;
+  /** 1x1 head conv with bias. */
+  head(spec: ConvSpec, x: tf.Tensor4D): tf.Tensor4D;
+  /** FPN fusion weights `w1` [2, 9]. */
+  fpnWeights(): tf.Tensor2D;
+}
+
+export interface GraphOptions {
+  /**
+   * Run the dead `layer5` (its output reaches nothing, SPEC §1.4). Inference skips it; training runs it
+   * because PyTorch updates its BN running statistics in train mode.
+   */
+  runDeadLayer5?: boolean;
+  /** Also return the FEM outputs S0..S5 (for tests against `sources.npz`). */
+  keepSources?: boolean;
+}
+
+export interface GraphOutput {
+  /** [B, P, 4] box regressions, levels 0..5 concatenated, row = offset_k + y·W_k + x. */
+  loc: tf.Tensor3D;
+  /** [B, P, 2] raw logits (background, face); level 0 after the background max-out. */
+  conf: tf.Tensor3D;
+  /** Per-level head maps [B, h, w, 4|2] (NHWC), before flattening. */
+  locLevels: tf.Tensor4D[];
+  confLevels: tf.Tensor4D[];
+  sources?: tf.Tensor4D[];
+}
+
+const spec = (name: string): ConvSpec => CONV_BY_NAME.get(name)!;
+
+function convBlock(ops: LayerOps, prefix: string, x: tf.Tensor4D, withShortcut: boolean): tf.Tensor4D {
+  const y = ops.convBn(spec(`${prefix}.res_layer.3`), ops.convBn(spec(`${prefix}.res_layer.0`), x));
+  const shortcut = withShortcut ? ops.convBn(spec(`${prefix}.shortcut_layer.0`), x) : x;
+  return tf.add(y, shortcut); // no ReLU after the add
+}
+
+function stage(ops: LayerOps, index: number, x: tf.Tensor4D): tf.Tensor4D {
+  let y = x;
+  for (let b = 0; b < STAGE_BLOCKS[index - 1]!; b++) y = convBlock(ops, `base.m0.layer${index}.${b}`, y, b === 0);
+  return y;
+}
+
+/** Nearest resize with PyTorch's index rule src = floor(dst·in/out) (SPEC §1.4, §10.4). */
+function nearestTo(u: tf.Tensor4D, like: tf.Tensor4D): tf.Tensor4D {
+  const [h, w] = [like.shape[1], like.shape[2]];
+  if (u.shape[1] === h && u.shape[2] === w) return u;
+  return tf.image.resizeNearestNeighbor(u, [h, w], false, false);
+}
+
+function fem(ops: LayerOps, index: number, x: tf.Tensor4D): tf.Tensor4D {
+  const p = `base.m0.layer${7 + index}`;
+  const r1 = ops.convBn(spec(`${p}.res_branch1.0`), x);
+  const r2 = ops.convBn(spec(`${p}.res_branch2.3`), ops.convBn(spec(`${p}.res_branch2.0`), r1));
+  const r3 = ops.convBn(spec(`${p}.res_branch3.3`), ops.convBn(spec(`${p}.res_branch3.0`), r2));
+  return tf.concat([r1, r2, r3], 3);
+}
+
+/** Runs the network on a normalised NHWC batch [B, H, W, 3] (SPEC §1.7). Call inside tf.tidy. */
+export function runGraph(ops: LayerOps, x: tf.Tensor4D, options: GraphOptions = {}): GraphOutput {
+  let c = ops.convBn(spec('base.conv1.0'), x);
+  c = ops.convBn(spec('base.conv2.0'), c);
+  c = ops.convBn(spec('base.conv3.0'), c);
+  const c0 = convBlock(ops, 'base.conv4', c, false);
+  const c1 = stage(ops, 1, c0);
+  const c2 = stage(ops, 2, c1);
+  const c3 = stage(ops, 3, c2);
+  const c4 = stage(ops, 4, c3);
+  if (options.runDeadLayer5) stage(ops, 5, c4);
+
+  // FPN, B-FPGM wiring: c5 has no lateral and h0 = td(L4, L4) (SPEC §1.4 quirk).
+  const fpn = 'base.m0.layer6';
+  const wr = tf.relu(ops.fpnWeights());
+  const wn = tf.div(wr, tf.add(tf.sum(wr, 0, true), FPN_EPS)) as tf.Tensor2D; // column-wise normalisation
+  const w0 = tf.unstack(tf.reshape(tf.slice(wn, [0, 0], [1, 9]), [9]));
+  const w1 = tf.unstack(tf.reshape(tf.slice(wn, [1, 0], [1, 9]), [9]));
+  const fuse = (a: tf.Tensor4D, b: tf.Tensor4D, j: number): tf.Tensor4D =>
+    tf.div(tf.add(tf.mul(w0[j]!, a), tf.mul(w1[j]!, b)), tf.add(tf.add(w0[j]!, w1[j]!), FPN_EPS));
+  const sources = [c0, c1, c2, c3, c4];
+  const lat = sources.map((s, i) => ops.convBn(spec(`${fpn}.laterals.${i}.conv.0`), s));
+  const h0 = fuse(lat[4]!, nearestTo(lat[4]!, lat[4]!), 4);
+  const p3 = fuse(lat[3]!, nearestTo(c4, lat[3]!), 3);
+  const p2 = fuse(lat[2]!, nearestTo(p3, lat[2]!), 2);
+  const p1 = fuse(lat[1]!, nearestTo(p2, lat[1]!), 1);
+  const p0 = fuse(lat[0]!, nearestTo(p1, lat[0]!), 0);
+  const q1 = fuse(ops.convBn(spec(`${fpn}.itm.0.conv.0`), p1), c1, 5);
+  const q2 = fuse(ops.convBn(spec(`${fpn}.itm.1.conv.0`), p2), c2, 6);
+  const q3 = fuse(ops.convBn(spec(`${fpn}.itm.2.conv.0`), p3), c3, 7);
+  const q4 = fuse(ops.convBn(spec(`${fpn}.itm.3.conv.0`), h0), c4, 8);
+  const pyramid = [p0, q1, q2, q3, q4, lat[4]!];
+
+  const femOut = pyramid.map((p, i) => fem(ops, i, p));
+  const locLevels: tf.Tensor4D[] = [];
+  const confLevels: tf.Tensor4D[] = [];
+  const batch = x.shape[0];
+  const locFlat: tf.Tensor3D[] = [];
+  const confFlat: tf.Tensor3D[] = [];
+  femOut.forEach((s, i) => {
+    const a = tf.relu(s);
+    const l = ops.head(spec(`loc.${i}`), a);
+    let cf = ops.head(spec(`conf.${i}`), a);
+    if (i === 0) {
+      // Background max-out over the first three channels (maxout_bg_size = 3).
+      const bg = tf.max(tf.slice(cf, [0, 0, 0, 0], [-1, -1, -1, 3]), 3, true);
+      cf = tf.concat([bg, tf.slice(cf, [0, 0, 0, 3], [-1, -1, -1, 1])], 3);
+    }
+    locLevels.push(l);
+    confLevels.push(cf);
+    const n = l.shape[1] * l.shape[2];
+    locFlat.push(tf.reshape(l, [batch, n, 4]));
+    confFlat.push(tf.reshape(cf, [batch, n, 2]));
+  });
+  const out: GraphOutput = {
+    loc: tf.concat(locFlat, 1),
+    conf: tf.concat(confFlat, 1),
+    locLevels,
+    confLevels,
+  };
+  if (options.keepSources) out.sources = femOut;
+  return out;
+}
