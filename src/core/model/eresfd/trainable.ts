@@ -1,0 +1,151 @@
+/**
+ * EResFD with trainable weights: conv weights, BN affine parameters, FPN `w1` and head weights as
+ * tf.Variables (conv weights kept in TF's HWIO layout so no transpose runs per step), BN running
+ * statistics as non-trainable variables. Train mode normalises with batch statistics and updates the
+ * running stats like torch (momentum 0.1, unbiased variance, `num_batches_tracked` += 1), including the
+ * dead `layer5`, whose parameters get no gradient (SPEC §1.4, golden/train_step README).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { HostTensor, StateDict } from '../../types.ts';
+import { CONVS, type ConvSpec } from './architecture.ts';
+import { BN_EPS, BN_MOMENTUM } from './constants.ts';
+import { convPad, toHwio } from './eresfd.ts';
+import { runGraph, type GraphOptions, type GraphOutput, type LayerOps } from './graph.ts';
+import { isParameterKey } from './describe-model.ts';
+
+export interface TrainableEResFD {
+  /** Trainable parameters by canonical key; conv weights are HWIO ([kh, kw, in, out]). */
+  readonly params: ReadonlyMap<string, tf.Variable>;
+  /** Forward in train mode (batch statistics); updates running stats when `updateStats` (default true). */
+  forwardTrain(x: tf.Tensor4D, options?: { updateStats?: boolean }): GraphOutput;
+  /** Forward in eval mode (running statistics), unfused so it follows the current variables. */
+  forwardEval(x: tf.Tensor4D, options?: GraphOptions): GraphOutput;
+  /** Host copy in PyTorch layout, every canonical key (parameters and buffers). */
+  toStateDict(): Promise<StateDict>;
+  /** Overwrites every parameter and buffer from a state dict of the same architecture. */
+  load(sd: StateDict): void;
+  dispose(): void;
+}
+
+/** HWIO → [out, in, kh, kw] (PyTorch). */
+export function fromHwio(hwio: Float32Array, spec: ConvSpec): Float32Array {
+  const { outChannels: O, inChannels: I, kernel: K } = spec;
+  const out = new Float32Array(O * I * K * K);
+  for (let y = 0; y < K; y++) for (let x = 0; x < K; x++) for (let i = 0; i < I; i++) for (let o = 0; o < O; o++) {
+    out[((o * I + i) * K + y) * K + x] = hwio[((y * K + x) * I + i) * O + o]!;
+  }
+  return out;
+}
+
+const CONV_OF_WEIGHT = new Map(CONVS.map((c) => [`${c.name}.weight`, c]));
+
+function hostToTf(key: string, t: HostTensor): { values: Float32Array; shape: number[] } {
+  const spec = CONV_OF_WEIGHT.get(key);
+  if (spec) return { values: toHwio(t.data as Float32Array, spec), shape: [spec.kernel, spec.kernel, spec.inChannels, spec.outChannels] };
+  return { values: Float32Array.from(t.data as Float32Array), shape: t.shape.length ? t.shape : [] };
+}
+
+let instances = 0;
+
+export function createTrainableEResFD(stateDict: StateDict): TrainableEResFD {
+  // Variable names are global in TF.js; suffix them so several models (BO trials) can coexist.
+  const suffix = `#${++instances}`;
+  const params = new Map<string, tf.Variable>();
+  const buffers = new Map<string, tf.Variable>();
+  const batchesTracked = new Map<string, bigint>();
+  const template = new Map<string, HostTensor>();
+  for (const [key, t] of stateDict) {
+    template.set(key, t);
+    if (key.endsWith('.num_batches_tracked')) {
+      batchesTracked.set(key, (t.data as BigInt64Array)[0] ?? 0n);
+    } else if (isParameterKey(key)) {
+      const { values, shape } = hostToTf(key, t);
+      params.set(key, tf.tidy(() => tf.variable(tf.tensor(values, shape), true, key + suffix)));
+    } else {
+      buffers.set(key, tf.tidy(() => tf.variable(tf.tensor(Float32Array.from(t.data as Float32Array), t.shape), false, key + suffix)));
+    }
+  }
+  const p = (key: string): tf.Variable => {
+    const v = params.get(key);
+    if (!v) throw new Error(`missing parameter ${key}`);
+    return v;
+  };
+  const conv = (spec: ConvSpec, x: tf.Tensor4D): tf.Tensor4D =>
+    tf.conv2d(x, p(`${spec.name}.weight`) as tf.Tensor4D, spec.stride, convPad(spec));
+  const head = (spec: ConvSpec, x: tf.Tensor4D): tf.Tensor4D => tf.add(conv(spec, x), p(`${spec.name}.bias`));
+
+  const evalOps: LayerOps = {
+    convBn(spec, x) {
+      const bn = spec.bn!;
+      const y = tf.batchNorm(conv(spec, x), buffers.get(`${bn}.running_mean`)! as tf.Tensor1D, buffers.get(`${bn}.running_var`)! as tf.Tensor1D,
+        p(`${bn}.bias`) as tf.Tensor1D, p(`${bn}.weight`) as tf.Tensor1D, BN_EPS);
+      return spec.relu ? tf.relu(y) : y;
+    },
+    head,
+    fpnWeights: () => p('base.m0.layer6.w1') as tf.Tensor2D,
+  };
+
+  const trainOps = (updateStats: boolean): LayerOps => ({
+    convBn(spec, x) {
+      const bn = spec.bn!;
+      const y = conv(spec, x);
+      const { mean, variance } = tf.moments(y, [0, 1, 2]);
+      if (updateStats) {
+        const n = y.shape[0] * y.shape[1] * y.shape[2];
+        const rm = buffers.get(`${bn}.running_mean`)!;
+        const rv = buffers.get(`${bn}.running_var`)!;
+        // Running stats never reach the loss, so recording these ops on a gradient tape is harmless.
+        rm.assign(tf.add(tf.mul(rm, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM)));
+        rv.assign(tf.add(tf.mul(rv, 1 - BN_MOMENTUM), tf.mul(variance, (BN_MOMENTUM * n) / Math.max(n - 1, 1))));
+        const key = `${bn}.num_batches_tracked`;
+        batchesTracked.set(key, (batchesTracked.get(key) ?? 0n) + 1n);
+      }
+      const out = tf.batchNorm(y, mean, variance, p(`${bn}.bias`) as tf.Tensor1D, p(`${bn}.weight`) as tf.Tensor1D, BN_EPS);
+      return spec.relu ? tf.relu(out) : out;
+    },
+    head,
+    fpnWeights: () => p('base.m0.layer6.w1') as tf.Tensor2D,
+  });
+
+  return {
+    params,
+    forwardTrain(x, options = {}) {
+      return runGraph(trainOps(options.updateStats ?? true), x, { runDeadLayer5: true });
+    },
+    forwardEval(x, options) {
+      return runGraph(evalOps, x, options);
+    },
+    async toStateDict() {
+      const sd: StateDict = new Map();
+      for (const [key, t] of template) {
+        if (key.endsWith('.num_batches_tracked')) {
+          sd.set(key, { dtype: 'int64', shape: [], data: BigInt64Array.of(batchesTracked.get(key) ?? 0n) });
+          continue;
+        }
+        const v = params.get(key) ?? buffers.get(key)!;
+        const values = (await v.data()) as Float32Array;
+        const spec = CONV_OF_WEIGHT.get(key);
+        sd.set(key, { dtype: 'float32', shape: t.shape.slice(), data: spec ? fromHwio(values, spec) : Float32Array.from(values) });
+      }
+      return sd;
+    },
+    load(sd) {
+      for (const [key, t] of sd) {
+        if (key.endsWith('.num_batches_tracked')) {
+          batchesTracked.set(key, (t.data as BigInt64Array)[0] ?? 0n);
+          continue;
+        }
+        const target = params.get(key) ?? buffers.get(key);
+        if (!target) continue;
+        const { values, shape } = params.has(key) ? hostToTf(key, t) : { values: t.data as Float32Array, shape: t.shape };
+        tf.tidy(() => target.assign(tf.tensor(values, shape)));
+      }
+    },
+    dispose() {
+      for (const v of params.values()) v.dispose();
+      for (const v of buffers.values()) v.dispose();
+      params.clear();
+      buffers.clear();
+    },
+  };
+}
