@@ -35,6 +35,15 @@ function imageFromNpy(a: NpyArray): RgbImage {
   return { width: width!, height: height!, channels: 3, data: a.data as Uint8Array };
 }
 
+/** Reads a tensor made for the comparison and frees it, so the leak check sees only the model's tensors. */
+async function take(t: tf.Tensor): Promise<Float32Array> {
+  try {
+    return (await t.data()) as Float32Array;
+  } finally {
+    t.dispose();
+  }
+}
+
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);
   let m = 0;
@@ -73,7 +82,7 @@ describe.skipIf(!HAS_SHARED).each(BACKENDS)('EResFD vs PyTorch goldens on %s', (
       const sources = readNpz(sharedPath(c.dir, 'sources.npz'));
       for (let k = 0; k < 6; k++) {
         // FEM outputs are stored CHW; compare after transposing ours back.
-        const ours = await tf.tidy(() => tf.transpose(out.sources![k]!, [0, 3, 1, 2])).data();
+        const ours = await take(tf.transpose(out.sources![k]!, [0, 3, 1, 2]));
         expect(maxAbsDiff(ours, sources[`s${k}`]!.data as Float32Array), `S${k}`).toBeLessThanOrEqual(1e-4);
       }
 
@@ -81,7 +90,7 @@ describe.skipIf(!HAS_SHARED).each(BACKENDS)('EResFD vs PyTorch goldens on %s', (
       const priors = priorBoxes(image.height, image.width);
       expect(maxAbsDiff(priors, priorsGolden.data as Float32Array)).toBeLessThanOrEqual(1e-6);
 
-      const scores = (await tf.tidy(() => tf.softmax(out.conf, -1).slice([0, 0, 1], [-1, -1, 1])).data()) as Float32Array;
+      const scores = await take(tf.tidy(() => tf.slice(tf.softmax(out.conf, -1), [0, 0, 1], [-1, -1, 1])));
       const rows = detectRows((await out.loc.data()) as Float32Array, scores, priors);
       const golden = readNpy(sharedPath(c.dir, 'detections.npy')); // [750, 5] class-1 rows (score, x1, y1, x2, y2)
       const g = golden.data as Float32Array;
