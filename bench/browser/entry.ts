@@ -1,0 +1,27 @@
+/** Bench page entry: exposes the isomorphic benchmarks to the Playwright driver in bench/run.ts. */
+import '../../src/platform/browser/register-backends.ts';
+import '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs-core';
+import { benchForward } from '../forward-bench.ts';
+import type { BackendName } from '../../src/core/index.ts';
+
+declare global {
+  interface Window {
+    bench: {
+      forward(modelB64: string, backend: BackendName, runs: number): ReturnType<typeof benchForward>;
+      info(): { crossOriginIsolated: boolean; webgpu: boolean; wasmThreads: unknown };
+    };
+  }
+}
+
+const fromB64 = (s: string): Uint8Array => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+
+window.bench = {
+  forward: (b64, backend, runs) => benchForward(fromB64(b64), backend, runs),
+  info: () => ({
+    crossOriginIsolated: globalThis.crossOriginIsolated,
+    webgpu: 'gpu' in navigator,
+    wasmThreads: tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT' as never),
+  }),
+};
+document.body.dataset.ready = 'true';

@@ -1,0 +1,78 @@
+/**
+ * `npm run bench`: speed targets live here, not in timed tests. Prints medians and their ratio to the
+ * reference PyTorch CPU figures measured on this machine (SPEC §10.2, golden/train_step README), in Node
+ * (WASM, CPU backends) and in Debian's Chromium (WASM, WebGPU, WebGL) driven by Playwright.
+ * Usage: npm run bench [-- --only node|browser] [-- --quick]
+ */
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { benchForward, type ForwardBenchResult } from './forward-bench.ts';
+
+/** PyTorch CPU reference (SPEC §10.2): network only, 1 thread, 480×640; full test-phase forward incl. NMS. */
+export const REFERENCE = { forwardMs: 29.0, detectMs: 219.5 };
+
+const { values: args } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean' } } });
+const SHARED = process.env.BFPGM_SHARED ?? resolve(import.meta.dirname, '../../shared');
+const MODEL = resolve(SHARED, 'models/EResFD-original.pth');
+
+function silenceTfjsBanner(): void {
+  const warn = console.warn;
+  console.warn = (...a: unknown[]) => (typeof a[0] === 'string' && a[0].includes('tfjs-node') ? undefined : warn(...a));
+}
+
+function row(where: string, r: ForwardBenchResult): string {
+  const f = (v: number) => v.toFixed(1).padStart(8);
+  return `${where.padEnd(9)} ${r.backend.padEnd(7)} forward ${f(r.forwardMs)} ms (${(r.forwardMs / REFERENCE.forwardMs).toFixed(2)}× PyTorch ${REFERENCE.forwardMs} ms)  detect ${f(r.detectMs)} ms (${(r.detectMs / REFERENCE.detectMs).toFixed(2)}× PyTorch ${REFERENCE.detectMs} ms)`;
+}
+
+async function nodeSection(model: Uint8Array): Promise<void> {
+  console.log('\n## Inference at 480×640, Node');
+  console.log(row('node', await benchForward(model, 'wasm', args.quick ? 5 : 20)));
+  console.log(row('node', await benchForward(model, 'cpu', args.quick ? 2 : 3, 1)));
+}
+
+async function browserSection(model: Uint8Array): Promise<void> {
+  console.log('\n## Inference at 480×640, Chromium (headless, software WebGPU/WebGL: correctness only, not speed)');
+  const { createServer } = await import('vite');
+  const { chromium } = await import('@playwright/test');
+  const server = await createServer({ configFile: resolve(import.meta.dirname, '../vite.config.ts'), server: { port: 5199, strictPort: false, host: '127.0.0.1' }, logLevel: 'error' });
+  await server.listen();
+  const url = server.resolvedUrls!.local[0]!;
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+  try {
+    const page = await browser.newPage();
+    page.on('pageerror', (e) => console.error('page error:', e.message));
+    await page.goto(`${url}bench/browser/bench.html`);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 120_000 });
+    console.log('page:', JSON.stringify(await page.evaluate(() => window.bench.info())));
+    const b64 = Buffer.from(model).toString('base64');
+    for (const backend of ['wasm', 'webgpu', 'webgl'] as const) {
+      try {
+        const r = await page.evaluate(([m, b, n]) => window.bench.forward(m, b, n), [b64, backend, args.quick ? 3 : 10] as const);
+        console.log(row('chromium', r));
+      } catch (e) {
+        console.log(`chromium  ${backend.padEnd(7)} unavailable: ${(e as Error).message.split('\n')[0]}`);
+      }
+    }
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
+async function main(): Promise<void> {
+  silenceTfjsBanner();
+  if (!existsSync(MODEL)) throw new Error(`benchmarks need the checkpoints in ${SHARED}/models`);
+  const model = new Uint8Array(readFileSync(MODEL));
+  console.log(`# B-FPGM studio benchmarks — ${new Date().toISOString()}, node ${process.version}`);
+  if (args.only !== 'browser') await nodeSection(model);
+  if (args.only !== 'node') await browserSection(model);
+}
+
+await main();
