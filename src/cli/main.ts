@@ -5,12 +5,16 @@
 import { isStudioError } from '../core/index.ts';
 import { info } from './commands/info.ts';
 import { detect } from './commands/detect.ts';
+import { evalCommand } from './commands/eval.ts';
+import { fpgm } from './commands/fpgm.ts';
 
 type Verb = (argv: string[]) => Promise<void>;
 
 const VERBS: Record<string, { run: Verb; help: string }> = {
   info: { run: info, help: 'info --model X.pth [--groups code|released] [--json]' },
+  fpgm: { run: fpgm, help: 'fpgm --model X.pth --rates r1,…,r6 [--groups code|released|coarse|fine] [--out Y.pth] [--json]' },
   detect: { run: detect, help: 'detect --model X.pth --image Y.jpg [--protocol single] [--threshold t] [--json]' },
+  eval: { run: evalCommand, help: 'eval (--model X.pth | --predictions DIR) --widerface DIR [--protocol single|full] [--save DIR] [--limit N] [--json]' },
 };
 
 function usage(): string {

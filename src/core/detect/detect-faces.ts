@@ -26,10 +26,13 @@ export function widerShrink(height: number, width: number): { shrink: number; ma
   return { shrink: Math.min(maxShrink, 1), maxShrink };
 }
 
+/** What detection needs from a model: the dense EResFDModel and the compacted model both fit. */
+export type FaceModel = Pick<EResFDModel, 'predict'>;
+
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
 /** Forward + softmax; reads loc and face scores back asynchronously (no dataSync). */
-export async function runHeads(model: EResFDModel, input: RgbImage): Promise<{ loc: Float32Array; scores: Float32Array; forwardMs: number }> {
+export async function runHeads(model: FaceModel, input: RgbImage): Promise<{ loc: Float32Array; scores: Float32Array; forwardMs: number }> {
   const t0 = now();
   const [locT, scoreT] = tf.tidy(() => {
     const x = tf.tensor4d(normalizeImage(input), [1, input.height, input.width, 3]);
@@ -47,7 +50,7 @@ export async function runHeads(model: EResFDModel, input: RgbImage): Promise<{ l
 
 /** Detect at one scale: rows [x1, y1, x2, y2, score] in original pixels, unclipped. */
 export async function detectAtScale(
-  model: EResFDModel,
+  model: FaceModel,
   image: RgbImage,
   shrink: number,
   config: DetectConfig = DEFAULT_DETECT_CONFIG,
@@ -65,7 +68,7 @@ export async function detectAtScale(
   return { detections, forwardMs };
 }
 
-export async function detectFaces(model: EResFDModel, image: RgbImage, options: DetectFacesOptions = {}): Promise<DetectResult> {
+export async function detectFaces(model: FaceModel, image: RgbImage, options: DetectFacesOptions = {}): Promise<DetectResult> {
   if (!(image.width > 0 && image.height > 0) || image.data.length < image.width * image.height * image.channels) {
     throw new StudioError('MODEL_INPUT', `image of ${image.width}×${image.height}×${image.channels} has ${image.data.length} bytes`);
   }

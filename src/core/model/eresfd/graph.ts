@@ -28,7 +28,8 @@ export interface GraphOptions {
   keepSources?: boolean;
 }
 
-export interface GraphOutput {
+// A type alias (not an interface) so a GraphOutput is a TensorContainer and can leave tf.tidy.
+export type GraphOutput = {
   /** [B, P, 4] box regressions, levels 0..5 concatenated, row = offset_k + y·W_k + x. */
   loc: tf.Tensor3D;
   /** [B, P, 2] raw logits (background, face); level 0 after the background max-out. */
@@ -37,7 +38,7 @@ export interface GraphOutput {
   locLevels: tf.Tensor4D[];
   confLevels: tf.Tensor4D[];
   sources?: tf.Tensor4D[];
-}
+};
 
 const spec = (name: string): ConvSpec => CONV_BY_NAME.get(name)!;
 
@@ -114,7 +115,7 @@ export function runGraph(ops: LayerOps, x: tf.Tensor4D, options: GraphOptions = 
     if (i === 0) {
       // Background max-out over the first three channels (maxout_bg_size = 3).
       const bg = tf.max(tf.slice(cf, [0, 0, 0, 0], [-1, -1, -1, 3]), 3, true);
-      cf = tf.concat([bg, tf.slice(cf, [0, 0, 0, 3], [-1, -1, -1, 1])], 3);
+      cf = tf.concat([bg, tf.slice(cf, [0, 0, 0, 3], [-1, -1, -1, 1])], 3) as tf.Tensor4D;
     }
     locLevels.push(l);
     confLevels.push(cf);

@@ -72,7 +72,7 @@ export function createTrainableEResFD(stateDict: StateDict): TrainableEResFD {
   };
   const conv = (spec: ConvSpec, x: tf.Tensor4D): tf.Tensor4D =>
     tf.conv2d(x, p(`${spec.name}.weight`) as tf.Tensor4D, spec.stride, convPad(spec));
-  const head = (spec: ConvSpec, x: tf.Tensor4D): tf.Tensor4D => tf.add(conv(spec, x), p(`${spec.name}.bias`));
+  const head = (spec: ConvSpec, x: tf.Tensor4D): tf.Tensor4D => tf.add(conv(spec, x), p(`${spec.name}.bias`)) as tf.Tensor4D;
 
   const evalOps: LayerOps = {
     convBn(spec, x) {
@@ -100,7 +100,7 @@ export function createTrainableEResFD(stateDict: StateDict): TrainableEResFD {
         const key = `${bn}.num_batches_tracked`;
         batchesTracked.set(key, (batchesTracked.get(key) ?? 0n) + 1n);
       }
-      const out = tf.batchNorm(y, mean, variance, p(`${bn}.bias`) as tf.Tensor1D, p(`${bn}.weight`) as tf.Tensor1D, BN_EPS);
+      const out = tf.batchNorm(y, mean as tf.Tensor1D, variance as tf.Tensor1D, p(`${bn}.bias`) as tf.Tensor1D, p(`${bn}.weight`) as tf.Tensor1D, BN_EPS);
       return spec.relu ? tf.relu(out) : out;
     },
     head,
