@@ -1,0 +1,67 @@
+/**
+ * Playwright: end-to-end tests of the studio in Debian's Chromium (Playwright cannot download browsers
+ * here). The dev server is started by `webServer`. The fake camera plays a clip from ../shared.
+ * Software rendering (SwiftShader WebGPU/WebGL) on 2 cores is slow: timeouts are generous.
+ */
+import { defineConfig, devices } from '@playwright/test';
+import { fileURLToPath } from 'node:url';
+import { dirname, resolve } from 'node:path';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const sharedDir = process.env.BFPGM_SHARED ?? resolve(here, '../shared');
+const fakeVideo = resolve(sharedDir, 'video/astronaut_640x480_15fps.mjpeg');
+const CI = !!process.env.CI;
+
+const PORT = 5173;
+
+export default defineConfig({
+  testDir: 'tests/e2e',
+  outputDir: 'test-results',
+  timeout: 180_000,
+  expect: { timeout: 60_000 },
+  fullyParallel: false,
+  workers: 1,
+  forbidOnly: CI,
+  retries: CI ? 1 : 0,
+  reporter: CI ? [['list'], ['html', { open: 'never' }]] : 'list',
+  use: {
+    baseURL: `http://127.0.0.1:${PORT}`,
+    viewport: { width: 1280, height: 720 },
+    trace: 'on-first-retry',
+    screenshot: 'only-on-failure',
+    actionTimeout: 30_000,
+    navigationTimeout: 60_000,
+  },
+  webServer: {
+    command: 'npm start',
+    url: `http://127.0.0.1:${PORT}`,
+    reuseExistingServer: !CI,
+    env: { STUDIO_E2E: '1' },
+    timeout: 120_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+  },
+  projects: [
+    {
+      name: 'chromium',
+      use: {
+        ...devices['Desktop Chrome'],
+        viewport: { width: 1280, height: 720 },
+        launchOptions: {
+          executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+          args: [
+            '--no-sandbox',
+            '--enable-unsafe-webgpu',
+            '--disable-background-networking',
+            '--disable-component-update',
+            '--disable-sync',
+            '--no-first-run',
+            '--use-fake-device-for-media-stream',
+            '--use-fake-ui-for-media-stream',
+            `--use-file-for-fake-video-capture=${fakeVideo}`,
+          ],
+        },
+      },
+    },
+  ],
+});

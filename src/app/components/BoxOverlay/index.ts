@@ -1,0 +1,1 @@
+export { default as BoxOverlay } from './BoxOverlay.svelte';

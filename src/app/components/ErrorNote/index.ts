@@ -1,0 +1,1 @@
+export { default as ErrorNote } from './ErrorNote.svelte';

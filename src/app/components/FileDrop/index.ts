@@ -1,0 +1,3 @@
+export { default as FileDrop } from './FileDrop.svelte';
+export { default as FilePick } from './FilePick.svelte';
+export { dropFiles } from './drop-files.ts';

@@ -1,0 +1,1 @@
+export { default as MediaStage } from './MediaStage.svelte';

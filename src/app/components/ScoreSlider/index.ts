@@ -1,0 +1,1 @@
+export { default as ScoreSlider } from './ScoreSlider.svelte';

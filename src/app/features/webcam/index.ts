@@ -1,0 +1,2 @@
+export { default as WebcamPanel } from './WebcamPanel.svelte';
+export { WebcamState } from './webcam-state.svelte.ts';

@@ -1,0 +1,6 @@
+/** Browser entry: mounts the studio. */
+import { mount } from 'svelte';
+import App from './App.svelte';
+import './styles.css';
+
+mount(App, { target: document.getElementById('app')! });

@@ -1,0 +1,20 @@
+/** Turns anything thrown into what an error note shows: message, fix hint and StudioError code. */
+// errors.ts directly (dependency-free): the core index would pull TF.js onto the UI thread.
+import { StudioError } from '../core/errors.ts';
+
+export interface UiError {
+  message: string;
+  hint?: string;
+  code?: string;
+}
+
+/** `fallbackHint` is shown for errors that are not StudioErrors (network, browser APIs). */
+export function toUiError(e: unknown, fallbackHint?: string): UiError {
+  if (e instanceof StudioError) return { message: e.message, hint: e.hint, code: e.code };
+  if (e instanceof Error) return { message: e.message || e.name, hint: fallbackHint };
+  return { message: String(e), hint: fallbackHint };
+}
+
+export function isAbortError(e: unknown): boolean {
+  return e instanceof DOMException && e.name === 'AbortError';
+}

@@ -1,0 +1,46 @@
+/**
+ * Browser image decoding for the UI thread: a File/Blob → an ImageBitmap for display plus its RGBA
+ * pixels for the compute worker, and a frame grabber for <video> elements.
+ */
+// errors.ts directly (dependency-free): the core index would pull TF.js onto the UI thread.
+import { StudioError } from '../../core/errors.ts';
+
+/** 8-bit RGBA pixels, row-major, as produced by getImageData. */
+export interface RgbaFrame {
+  width: number;
+  height: number;
+  data: Uint8ClampedArray;
+}
+
+function context2d(width: number, height: number): OffscreenCanvasRenderingContext2D {
+  const ctx = new OffscreenCanvas(width, height).getContext('2d', { willReadFrequently: true });
+  if (!ctx) throw new StudioError('IMAGE_DECODE', 'This browser cannot read pixels from a 2D canvas.');
+  return ctx;
+}
+
+/** Decodes a PNG/JPEG (anything the browser decodes) without colour-space conversion. */
+export async function decodeImage(blob: Blob): Promise<{ bitmap: ImageBitmap; frame: RgbaFrame }> {
+  let bitmap: ImageBitmap;
+  try {
+    bitmap = await createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+  } catch (e) {
+    throw new StudioError('IMAGE_DECODE', `The file "${blob instanceof File ? blob.name : 'image'}" is not an image this browser can decode.`, { cause: e });
+  }
+  const ctx = context2d(bitmap.width, bitmap.height);
+  ctx.drawImage(bitmap, 0, 0);
+  const { data, width, height } = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
+  return { bitmap, frame: { width, height, data } };
+}
+
+/** Grabs the current frame of a playing video at its native size; reuses one canvas per grabber. */
+export function createFrameGrabber(): (video: HTMLVideoElement) => RgbaFrame | null {
+  let ctx: OffscreenCanvasRenderingContext2D | null = null;
+  return (video) => {
+    const { videoWidth: w, videoHeight: h } = video;
+    if (w === 0 || h === 0) return null;
+    if (!ctx || ctx.canvas.width !== w || ctx.canvas.height !== h) ctx = context2d(w, h);
+    ctx.drawImage(video, 0, 0, w, h);
+    const { data } = ctx.getImageData(0, 0, w, h);
+    return { width: w, height: h, data };
+  };
+}
