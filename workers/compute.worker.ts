@@ -5,6 +5,7 @@
  */
 import * as Comlink from 'comlink';
 import '../src/platform/browser/register-backends.ts';
+import { softwareAdapterReason } from '../src/platform/browser/software-adapter.ts';
 import {
   createEResFD,
   describeModel,
@@ -31,15 +32,20 @@ export type DetectOptions = Pick<DetectFacesOptions, 'scoreThreshold'>;
 let selection: Promise<BackendSelection> | null = null;
 let model: EResFDModel | null = null;
 
+/** The default order passes over software GPU adapters; an explicit order (`?backend=`) is obeyed as is. */
+function pick(order?: BackendName[]): Promise<BackendSelection> {
+  return order ? selectBackend(order) : selectBackend(undefined, { skip: softwareAdapterReason });
+}
+
 function requireBackend(): Promise<BackendSelection> {
-  selection ??= selectBackend();
+  selection ??= pick();
   return selection;
 }
 
 const api = {
   /** Picks the backend (once). `order` forces the candidates, e.g. `['wasm']` from `?backend=wasm`. */
   async init(order?: BackendName[]): Promise<BackendSelection> {
-    selection ??= selectBackend(order);
+    selection ??= pick(order);
     try {
       return await selection;
     } catch (e) {

@@ -80,15 +80,28 @@ export async function runSelfTest(): Promise<string | null> {
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
+export interface SelectBackendOptions {
+  /**
+   * Platform hook: a reason to pass over a backend that works but should not be the default (e.g. a
+   * software WebGPU adapter, 50–100× slower than WASM), or null. Not consulted for the last candidate.
+   */
+  skip?: (name: BackendName) => Promise<string | null>;
+}
+
 /**
  * Activates the first backend of `order` that is registered, initialises and passes the self-test.
  * @throws StudioError BACKEND_UNAVAILABLE when none does.
  */
-export async function selectBackend(order: BackendName[] = DEFAULT_BACKEND_ORDER): Promise<BackendSelection> {
+export async function selectBackend(order: BackendName[] = DEFAULT_BACKEND_ORDER, options: SelectBackendOptions = {}): Promise<BackendSelection> {
   const probes: BackendProbe[] = [];
-  for (const name of order) {
+  for (const [i, name] of order.entries()) {
     if (!tf.findBackendFactory(name)) {
       probes.push({ name, ok: false, error: 'not registered in this build' });
+      continue;
+    }
+    const skipped = options.skip && i < order.length - 1 ? await options.skip(name).catch(() => null) : null;
+    if (skipped) {
+      probes.push({ name, ok: false, error: `skipped: ${skipped}` });
       continue;
     }
     const t0 = now();
