@@ -12,7 +12,7 @@ interface GpuAdapterLike { isFallbackAdapter?: boolean; info?: AdapterInfoLike }
 
 export async function softwareAdapterReason(name: BackendName): Promise<string | null> {
   if (name === 'webgpu') {
-    const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> } }).gpu;
+    const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> } }).gpu;
     const adapter = gpu ? await gpu.requestAdapter() : null;
     if (!adapter) return null;
     const i = adapter.info ?? {};
