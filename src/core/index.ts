@@ -22,3 +22,4 @@ export * from './eval/index.ts';
 export { detectWider, widerPasses, type WiderProtocol, type WiderPasses } from './detect/wider-protocol.ts';
 export { predictWider, toWiderPredictionRows, type WiderImageRef, type PredictWiderOptions, type PredictWiderProgress } from './eval/predict-wider.ts';
 export * from './compact/index.ts';
+export * from './search/index.ts';
