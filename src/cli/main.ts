@@ -6,6 +6,7 @@ import { isStudioError } from '../core/index.ts';
 import { info } from './commands/info.ts';
 import { detect } from './commands/detect.ts';
 import { evalCommand } from './commands/eval.ts';
+import { trainCommand } from './commands/train.ts';
 import { fpgm } from './commands/fpgm.ts';
 import { compact } from './commands/compact.ts';
 
@@ -15,8 +16,9 @@ const VERBS: Record<string, { run: Verb; help: string }> = {
   info: { run: info, help: 'info --model X.pth [--groups code|released|coarse|fine] [--json]' },
   fpgm: { run: fpgm, help: 'fpgm --model X.pth --rates r1,…,r6 [--groups code|released|coarse|fine] [--out Y.pth] [--json]' },
   detect: { run: detect, help: 'detect --model X.pth --image Y.jpg [--protocol single] [--threshold t] [--json]' },
+  train: { run: trainCommand, help: 'train --model X.pth --widerface DIR --epochs N --images K --size S --out Y.pth [--batch B] [--lr r] [--weight-decay w] [--val-images V] [--seed s] [--json]' },
   eval: { run: evalCommand, help: 'eval (--model X.pth | --predictions DIR) --widerface DIR [--protocol single|full] [--save DIR] [--limit N] [--json]' },
-  compact: { run: compact, help: 'compact --model X.pth --out DIR [--strategy bias-map|keep] [--report] [--json]' },
+  compact: { run: compact, help: 'compact --model X.pth --out DIR [--strategy carrier|bias-map|keep] [--report] [--json]' },
 };
 
 function usage(): string {

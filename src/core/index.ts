@@ -23,3 +23,14 @@ export { detectWider, widerPasses, type WiderProtocol, type WiderPasses } from '
 export { predictWider, toWiderPredictionRows, type WiderImageRef, type PredictWiderOptions, type PredictWiderProgress } from './eval/predict-wider.ts';
 export * from './compact/index.ts';
 export * from './search/index.ts';
+export { createTrainableEResFD, fromHwio, type TrainableEResFD } from './model/eresfd/trainable.ts';
+export { createTrainer, validateTrainConfig, DEFAULT_TRAIN_CONFIG, type TrainConfig, type Trainer, type TrainerHooks, type TrainerState, type EpochRecord, type StepProgress } from './train/trainer.ts';
+export { widerBoxes, subsetSource, type FaceSample, type SampleSource } from './train/sample-source.ts';
+export { registerWasmTrainingKernels } from './backend/conv-grad.ts';
+export { registerCpuKernelFixes } from './backend/cpu-kernel-fixes.ts';
+export { matchTargets, matchBatch, type BatchMatch, type MatchResult } from './loss/match.ts';
+export { multiboxLoss, multiboxLossFromMatch, type MultiboxLossResult } from './loss/multibox-loss.ts';
+export { createTorchAdam, type TorchAdam, type AdamState } from './train/adam.ts';
+export { augmentTrain, planTrainAugmentation, renderTrainAugmentation, DEFAULT_TRAIN_AUGMENT_CONFIG, type TrainAugmentConfig } from './augment/augment-train.ts';
+export { preprocessVal } from './augment/preprocess-val.ts';
+export { createRng } from './util/random.ts';

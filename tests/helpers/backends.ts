@@ -1,8 +1,14 @@
 /** Registers the Node-capable backends (CPU, WASM) for tests and activates one through selectBackend. */
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
+import './tf-gradients.ts';
+import { registerWasmTrainingKernels } from '../../src/core/backend/conv-grad.ts';
+import { registerCpuKernelFixes } from '../../src/core/backend/cpu-kernel-fixes.ts';
 import { selectBackend } from '../../src/core/backend/select-backend.ts';
 import type { BackendName } from '../../src/core/types.ts';
+
+registerWasmTrainingKernels();
+registerCpuKernelFixes();
 
 export const NODE_BACKENDS: BackendName[] = ['wasm', 'cpu'];
 

@@ -1,5 +1,5 @@
 /**
- * `compact --model X.pth --out DIR [--strategy bias-map|keep] [--report] [--json]`: physically removes
+ * `compact --model X.pth --out DIR [--strategy carrier|bias-map|keep] [--report] [--json]`: physically removes
  * B-FPGM's zeroed filters (src/core/compact), writes DIR/model.json + DIR/group1-shard1of1.bin
  * (TF.js-style layout, our own topology: load with loadCompacted), and checks the result against the
  * dense model on a fixed 480×640 ramp image.
@@ -8,6 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import {
   BORDER_STRATEGIES,
+  DEFAULT_BORDER_STRATEGY,
   COMPACT_MODEL_FILE,
   COMPACT_WEIGHTS_FILE,
   StudioError,
@@ -15,6 +16,7 @@ import {
   createEResFD,
   describeModel,
   formatChannelReport,
+  summarizeChannels,
   serializeCompacted,
   totalMacs,
   maxHeadDiff,
@@ -30,7 +32,7 @@ export async function compact(argv: string[]): Promise<void> {
   const flags = parseFlags(argv, {
     model: { type: 'string' },
     out: { type: 'string' },
-    strategy: { type: 'string', default: 'bias-map' },
+    strategy: { type: 'string', default: DEFAULT_BORDER_STRATEGY },
     report: { type: 'boolean' },
   });
   const strategy = flags.strategy as BorderStrategy;
@@ -61,15 +63,19 @@ export async function compact(argv: string[]): Promise<void> {
       backend: backend.active,
       files,
     };
-    const removed = analysis.sets.filter((s) => s.removable).length;
-    const kept = analysis.sets.length - removed;
+    const sum = summarizeChannels(analysis);
+    const kept = sum.coupled.sets + sum.carriers.sets + sum.padded.sets;
+    const macs = (n: number): string => `${(n / 1e6).toFixed(1)} M MACs`;
     print(!!flags.json, out, () =>
       [
         `${basename(modelPath)} → ${outDir} (${strategy}, ${backend.active})`,
         `parameters  ${before.parameters.toLocaleString('en-US')} → ${d.parameters.toLocaleString('en-US')}`,
         `MACs        ${before.macs.toLocaleString('en-US')} → ${d.macs480x640.toLocaleString('en-US')} at 480×640 (${(before.macs / d.macs480x640).toFixed(3)}×)`,
         `max |diff|  ${maxAbsDiff.toExponential(2)} over all head maps (ramp image)`,
-        `channels    ${removed} coupled channel sets removed, ${kept} with zero filters kept${d.biasMaps ? `, ${d.biasMaps} convs use a bias map` : ''}`,
+        `channels    ${sum.removedSets} channel sets removed${d.biasMaps ? ` (${d.biasMaps} convs use a bias map)` : ''}; zero filters that still run:`,
+        `            ${sum.coupled.sets} sets coupled to a non-zero filter (residual add / FPN sum): ${macs(sum.coupled.wastedMacs)}`,
+        ...(sum.carriers.sets ? [`            ${sum.carriers.sets} sets kept as border carriers: ${macs(sum.carriers.wastedMacs)}`] : []),
+        ...(sum.padded.sets ? [`            ${sum.padded.sets} sets whose constant feeds a zero-padded conv: ${macs(sum.padded.wastedMacs)}`] : []),
         ...(flags.report ? ['', ...formatChannelReport(analysis)] : kept ? ['(--report lists what stays and why)'] : []),
       ].join('\n'),
     );

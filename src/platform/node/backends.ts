@@ -1,7 +1,14 @@
 /** Backends available to Node entry points (CLI, bench): WASM (fast path) and the pure-JS CPU backend. */
 import '@tensorflow/tfjs-backend-cpu';
+// Gradient functions: tfjs-core's Node (CJS) bundle ships without them; the umbrella package's Node
+// bundle registers them into the shared registry (see tests/helpers/tf-gradients.ts).
+import '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { selectBackend, type BackendName, type BackendSelection } from '../../core/index.ts';
+import { registerCpuKernelFixes, registerWasmTrainingKernels, selectBackend, type BackendName, type BackendSelection } from '../../core/index.ts';
+
+// WASM has no conv backprop kernels in 4.22; the CPU backend's nearest-resize gradient is wrong for batch > 1.
+registerWasmTrainingKernels();
+registerCpuKernelFixes();
 
 export const NODE_BACKEND_ORDER: BackendName[] = ['wasm', 'cpu'];
 

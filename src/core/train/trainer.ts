@@ -1,0 +1,272 @@
+/**
+ * One training loop for every stage of B-FPGM (BO trials, SFP, fine-tuning, plain training), as the
+ * reference trains (`train.py`, `main_sfp.py`, `main_finetune.py`): augmented S×S batches (SPEC §8),
+ * train-mode BN, MultiBoxLoss (SPEC §7), torch Adam with L2 weight decay, step LR per epoch.
+ * No synchronous read-backs in the step: losses are summed on the device and read with `await data()`
+ * once per progress report. Epochs are seeded (shuffle and augmentation), so a run resumed from an
+ * epoch boundary continues exactly as an uninterrupted one.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { TrainableEResFD } from '../model/eresfd/trainable.ts';
+import { priorBoxes } from '../model/eresfd/priors.ts';
+import { normalizeImage } from '../image/normalize-image.ts';
+import { matchBatch } from '../loss/match.ts';
+import { multiboxLossFromMatch } from '../loss/multibox-loss.ts';
+import { augmentTrain, type TrainAugmentConfig } from '../augment/augment-train.ts';
+import { preprocessVal } from '../augment/preprocess-val.ts';
+import { createTorchAdam, type AdamState, type TorchAdam } from './adam.ts';
+import { createRng } from '../util/random.ts';
+import type { RgbImage } from '../types.ts';
+import type { SampleSource } from './sample-source.ts';
+import { StudioError } from '../errors.ts';
+
+export interface TrainConfig {
+  /** Input side S of the square training batches (reference 640). */
+  size: number;
+  batchSize: number;
+  lr: number;
+  weightDecay: number;
+  /** Epochs after which the LR is multiplied by `lrGamma` (MultiStepLR on epochs). */
+  lrMilestones: number[];
+  lrGamma: number;
+  seed: number;
+  /** Use the training augmentation; false = the deterministic val preprocessing (stretch). */
+  augment: boolean;
+  augmentConfig?: Partial<TrainAugmentConfig>;
+  /** Progress callback period in steps. */
+  reportEvery: number;
+}
+
+export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
+  size: 640,
+  batchSize: 8,
+  lr: 1e-3,
+  weightDecay: 5e-4,
+  lrMilestones: [],
+  lrGamma: 0.1,
+  seed: 0,
+  augment: true,
+  reportEvery: 1,
+};
+
+export function validateTrainConfig(config: Partial<TrainConfig>): TrainConfig {
+  const c = { ...DEFAULT_TRAIN_CONFIG, ...config };
+  const bad = (what: string) => new StudioError('CONFIG_INVALID', `training: ${what}`);
+  if (!Number.isInteger(c.size) || c.size < 32 || c.size > 2048) throw bad(`size ${c.size} must be an integer in [32, 2048]`);
+  if (!Number.isInteger(c.batchSize) || c.batchSize < 1 || c.batchSize > 256) throw bad(`batch size ${c.batchSize} must be in [1, 256]`);
+  if (!(c.lr > 0 && c.lr < 1)) throw bad(`learning rate ${c.lr} must be in (0, 1)`);
+  if (!(c.weightDecay >= 0 && c.weightDecay < 1)) throw bad(`weight decay ${c.weightDecay} must be in [0, 1)`);
+  if (!Number.isInteger(c.seed)) throw bad(`seed ${c.seed} must be an integer`);
+  return c;
+}
+
+export interface StepProgress {
+  epoch: number;
+  step: number;
+  steps: number;
+  lossL: number;
+  lossC: number;
+  imagesPerSec: number;
+  etaSeconds: number;
+}
+
+export interface EpochRecord {
+  epoch: number;
+  trainLossL: number;
+  trainLossC: number;
+  trainLoss: number;
+  valLossL: number;
+  valLossC: number;
+  valLoss: number;
+  imagesPerSec: number;
+  seconds: number;
+  lr: number;
+}
+
+export interface TrainerState {
+  epochsDone: number;
+  adam: AdamState;
+}
+
+export interface TrainerHooks {
+  /** After every optimiser step (hard masks keep pruned filters at zero here). */
+  afterStep?: () => void;
+  onProgress?: (p: StepProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface Trainer {
+  readonly config: TrainConfig;
+  /** Trains one epoch (number `epoch`, 0-based, which seeds its shuffle and augmentation) and validates. */
+  runEpoch(epoch: number): Promise<EpochRecord>;
+  /** Eval-mode loss over the validation source (deterministic preprocessing). */
+  validate(): Promise<{ lossL: number; lossC: number; loss: number }>;
+  exportState(epochsDone: number): Promise<TrainerState>;
+  importState(state: TrainerState): void;
+  dispose(): void;
+}
+
+interface Batch {
+  x: Float32Array;
+  targets: Float32Array[];
+  count: number;
+}
+
+const now = (): number => performance.now();
+
+/** Seed of one sample in one epoch: different per (seed, epoch, index), fixed across runs. */
+function sampleSeed(seed: number, epoch: number, index: number): number {
+  return (Math.imul(seed + 1, 0x9e3779b1) ^ Math.imul(epoch + 1, 0x85ebca6b) ^ Math.imul(index + 1, 0xc2b2ae35)) >>> 0;
+}
+
+function shuffled(n: number, seed: number): number[] {
+  const rng = createRng(seed);
+  const a = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a;
+}
+
+function abortIfNeeded(signal?: AbortSignal): void {
+  if (signal?.aborted) throw signal.reason ?? new DOMException('aborted', 'AbortError');
+}
+
+export function createTrainer(model: TrainableEResFD, train: SampleSource, val: SampleSource, config: Partial<TrainConfig> = {}, hooks: TrainerHooks = {}): Trainer {
+  const cfg = validateTrainConfig(config);
+  if (train.size < 1) throw new StudioError('CONFIG_INVALID', 'training needs at least one image');
+  const adam: TorchAdam = createTorchAdam(model.params, { lr: cfg.lr, weightDecay: cfg.weightDecay });
+  const priors = priorBoxes(cfg.size, cfg.size);
+  const keyOf = new Map<string, string>();
+  for (const [key, v] of model.params) keyOf.set(v.name, key);
+  const varList = [...model.params.values()];
+  const pixels = cfg.size * cfg.size * 3;
+
+  const lrAt = (epoch: number): number => cfg.lr * cfg.lrGamma ** cfg.lrMilestones.filter((m) => epoch >= m).length;
+
+  async function trainSample(index: number, epoch: number): Promise<{ image: RgbImage; targets: Float32Array }> {
+    // An image whose faces all leave the crop is redrawn, as the reference's loader does.
+    const rng = createRng(sampleSeed(cfg.seed, epoch, index));
+    const sample = await train.load(index);
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const out = cfg.augment
+        ? augmentTrain(sample.image, sample.boxes, rng, { ...cfg.augmentConfig, size: cfg.size })
+        : preprocessVal(sample.image, sample.boxes, { size: cfg.size });
+      if (out.targets.length > 0) return out;
+    }
+    return trainSample((index + 1) % train.size, epoch);
+  }
+
+  async function buildBatch(samples: Array<Promise<{ image: RgbImage; targets: Float32Array }>>): Promise<Batch> {
+    const loaded = await Promise.all(samples);
+    const x = new Float32Array(loaded.length * pixels);
+    loaded.forEach((s, i) => normalizeImage(s.image, x.subarray(i * pixels, (i + 1) * pixels)));
+    return { x, targets: loaded.map((s) => s.targets), count: loaded.length };
+  }
+
+  /** One optimiser step; returns the (device) loss pair for later read-back. */
+  function step(batch: Batch): tf.Tensor1D {
+    const match = matchBatch(priors, batch.targets);
+    return tf.tidy(() => {
+      const x = tf.tensor4d(batch.x, [batch.count, cfg.size, cfg.size, 3]);
+      let pair: tf.Tensor1D | null = null;
+      const { value, grads } = tf.variableGrads(() => {
+        const out = model.forwardTrain(x);
+        const { lossL, lossC } = multiboxLossFromMatch(out.loc, out.conf, match);
+        pair = tf.keep(tf.stack([lossL, lossC]) as tf.Tensor1D);
+        return tf.add(lossL, lossC) as tf.Scalar;
+      }, varList);
+      value.dispose();
+      const byKey = new Map<string, tf.Tensor>();
+      for (const [name, g] of Object.entries(grads)) byKey.set(keyOf.get(name) ?? name, g);
+      adam.step(byKey);
+      hooks.afterStep?.();
+      return pair!;
+    });
+  }
+
+  async function validate(): Promise<{ lossL: number; lossC: number; loss: number }> {
+    let sumL = 0, sumC = 0, batches = 0;
+    for (let start = 0; start < val.size; start += cfg.batchSize) {
+      abortIfNeeded(hooks.signal);
+      const idx = Array.from({ length: Math.min(cfg.batchSize, val.size - start) }, (_, k) => start + k);
+      const batch = await buildBatch(idx.map(async (i) => {
+        const s = await val.load(i);
+        return preprocessVal(s.image, s.boxes, { size: cfg.size });
+      }));
+      const match = matchBatch(priors, batch.targets);
+      const pair = tf.tidy(() => {
+        const out = model.forwardEval(tf.tensor4d(batch.x, [batch.count, cfg.size, cfg.size, 3]));
+        const { lossL, lossC } = multiboxLossFromMatch(out.loc, out.conf, match);
+        return tf.stack([lossL, lossC]);
+      });
+      const [l, c] = (await pair.data()) as Float32Array;
+      pair.dispose();
+      sumL += l!;
+      sumC += c!;
+      batches++;
+    }
+    const lossL = batches ? sumL / batches : NaN;
+    const lossC = batches ? sumC / batches : NaN;
+    return { lossL, lossC, loss: lossL + lossC };
+  }
+
+  return {
+    config: cfg,
+    validate,
+    async runEpoch(epoch) {
+      const t0 = now();
+      adam.lr = lrAt(epoch);
+      const order = shuffled(train.size, sampleSeed(cfg.seed, epoch, -1));
+      const steps = Math.ceil(order.length / cfg.batchSize);
+      let total: tf.Tensor1D | null = null;
+      let images = 0;
+      // Prefetch: the next batch decodes and augments while the current step runs on the backend.
+      const batchAt = (s: number) => buildBatch(order.slice(s * cfg.batchSize, (s + 1) * cfg.batchSize).map((i) => trainSample(i, epoch)));
+      let next = batchAt(0);
+      for (let s = 0; s < steps; s++) {
+        abortIfNeeded(hooks.signal);
+        const batch = await next;
+        if (s + 1 < steps) next = batchAt(s + 1);
+        const pair = step(batch);
+        const prev: tf.Tensor1D | null = total;
+        total = prev ? (tf.add(prev, pair) as tf.Tensor1D) : tf.clone(pair);
+        prev?.dispose();
+        images += batch.count;
+        if (hooks.onProgress && ((s + 1) % cfg.reportEvery === 0 || s + 1 === steps)) {
+          const [l, c] = (await pair.data()) as Float32Array;
+          const elapsed = (now() - t0) / 1000;
+          hooks.onProgress({ epoch, step: s + 1, steps, lossL: l!, lossC: c!, imagesPerSec: images / elapsed, etaSeconds: (elapsed / (s + 1)) * (steps - s - 1) });
+        }
+        pair.dispose();
+      }
+      const sums = total ? ((await total.data()) as Float32Array) : Float32Array.of(NaN, NaN);
+      total?.dispose();
+      const seconds = (now() - t0) / 1000;
+      const v = await validate();
+      const trainLossL = sums[0]! / steps, trainLossC = sums[1]! / steps;
+      return {
+        epoch,
+        trainLossL,
+        trainLossC,
+        trainLoss: trainLossL + trainLossC,
+        valLossL: v.lossL,
+        valLossC: v.lossC,
+        valLoss: v.loss,
+        imagesPerSec: images / seconds,
+        seconds,
+        lr: adam.lr,
+      };
+    },
+    async exportState(epochsDone) {
+      return { epochsDone, adam: await adam.exportState() };
+    },
+    importState(state) {
+      adam.importState(state.adam);
+    },
+    dispose() {
+      adam.dispose();
+    },
+  };
+}
