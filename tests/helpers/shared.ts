@@ -23,6 +23,12 @@ export function readShared(...parts: string[]): Uint8Array {
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
+/** Parses JSON written by Python's json module, whose NaN/Infinity tokens become null. */
 export function readSharedJson<T = unknown>(...parts: string[]): T {
-  return JSON.parse(readFileSync(sharedPath(...parts), 'utf8')) as T;
+  const text = readFileSync(sharedPath(...parts), 'utf8');
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return JSON.parse(text.replace(/\b(-?Infinity|NaN)\b/g, 'null')) as T;
+  }
 }
