@@ -34,3 +34,4 @@ export { createTorchAdam, type TorchAdam, type AdamState } from './train/adam.ts
 export { augmentTrain, planTrainAugmentation, renderTrainAugmentation, DEFAULT_TRAIN_AUGMENT_CONFIG, type TrainAugmentConfig } from './augment/augment-train.ts';
 export { preprocessVal } from './augment/preprocess-val.ts';
 export { createRng } from './util/random.ts';
+export * from './pipeline/index.ts';

@@ -89,6 +89,11 @@ export interface TrainerState {
 }
 
 export interface TrainerHooks {
+  /**
+   * Which parameters the optimiser owns (default: all). B-FPGM's fine-tuning freezes the grouped conv
+   * weights through a stale optimiser (SPEC §3.4); this reproduces that.
+   */
+  trainable?: (key: string) => boolean;
   /** After every optimiser step (hard masks keep pruned filters at zero here). */
   afterStep?: () => void;
   onProgress?: (p: StepProgress) => void;
@@ -136,11 +141,12 @@ function abortIfNeeded(signal?: AbortSignal): void {
 export function createTrainer(model: TrainableEResFD, train: SampleSource, val: SampleSource, config: Partial<TrainConfig> = {}, hooks: TrainerHooks = {}): Trainer {
   const cfg = validateTrainConfig(config);
   if (train.size < 1) throw new StudioError('CONFIG_INVALID', 'training needs at least one image');
-  const adam: TorchAdam = createTorchAdam(model.params, { lr: cfg.lr, weightDecay: cfg.weightDecay });
+  const owned = new Map([...model.params].filter(([key]) => hooks.trainable?.(key) ?? true));
+  const adam: TorchAdam = createTorchAdam(owned, { lr: cfg.lr, weightDecay: cfg.weightDecay });
   const priors = priorBoxes(cfg.size, cfg.size);
   const keyOf = new Map<string, string>();
-  for (const [key, v] of model.params) keyOf.set(v.name, key);
-  const varList = [...model.params.values()];
+  for (const [key, v] of owned) keyOf.set(v.name, key);
+  const varList = [...owned.values()];
   const pixels = cfg.size * cfg.size * 3;
 
   const lrAt = (epoch: number): number => cfg.lr * cfg.lrGamma ** cfg.lrMilestones.filter((m) => epoch >= m).length;

@@ -1,0 +1,122 @@
+/**
+ * B-FPGM pipeline settings (SPEC §3.4): Bayesian search of the group rates, SFP, fine-tuning,
+ * evaluation. Two presets: one sized for a laptop browser tab, and the reference budget.
+ */
+import { StudioError } from '../errors.ts';
+import { CODE_GROUPING, validateGrouping, type Grouping } from '../prune/layer-groups.ts';
+
+export type TargetKind = 'parameters' | 'macs';
+
+export interface PipelineConfig {
+  /** Target sparsity as a fraction: of parameters (the paper) or of conv MACs at `macsSize`. */
+  target: number;
+  targetKind: TargetKind;
+  /** Input size [H, W] at which the MACs of a compute target are counted. */
+  macsSize: [number, number];
+  grouping: Grouping;
+  seed: number;
+  data: {
+    /** Images of the training pool (WIDER train), split `1 − valFraction` / `valFraction` for BO. */
+    images: number;
+    valFraction: number;
+    /** Training resolution S (square); the reference trains at 640. */
+    size: number;
+    batchSize: number;
+  };
+  bo: {
+    /** Random points after the first probe at target + 0.04 (reference: 60). */
+    initPoints: number;
+    /** GP-guided trials (reference: 940). */
+    iterations: number;
+    lr: number;
+    weightDecay: number;
+  };
+  sfp: { epochs: number; every: number; lr: number; weightDecay: number };
+  finetune: {
+    epochs: number;
+    lr: number;
+    /** Epoch at which the LR drops ×0.1 (reference: 5 of 10). */
+    lrStepEpoch: number;
+    weightDecay: number;
+    /**
+     * 'reference': the grouped conv weights stay frozen (B-FPGM's stale-optimiser quirk, SPEC §3.4);
+     * 'masked': everything trains and a hard mask keeps the pruned filters at zero.
+     */
+    mode: 'reference' | 'masked';
+  };
+  evaluate: { protocol: 'single' | 'full'; /** Val images scored before and after (0 = skip). */ images: number };
+}
+
+export const DEFAULT_PIPELINE_CONFIG: PipelineConfig = {
+  target: 0.3,
+  targetKind: 'parameters',
+  macsSize: [480, 640],
+  grouping: CODE_GROUPING,
+  seed: 0,
+  data: { images: 200, valFraction: 0.2, size: 320, batchSize: 8 },
+  bo: { initPoints: 5, iterations: 15, lr: 1e-3, weightDecay: 1e-5 },
+  sfp: { epochs: 3, every: 1, lr: 1e-3, weightDecay: 5e-4 },
+  finetune: { epochs: 2, lr: 1e-3, lrStepEpoch: 1, weightDecay: 5e-4, mode: 'reference' },
+  evaluate: { protocol: 'single', images: 100 },
+};
+
+/** The budget of the paper's runs (`main_bayesian_prune.py`, `main_sfp.py`, `main_finetune.py`). */
+export const REFERENCE_PIPELINE_CONFIG: PipelineConfig = {
+  ...DEFAULT_PIPELINE_CONFIG,
+  data: { images: 12880, valFraction: 0.2, size: 640, batchSize: 16 },
+  bo: { initPoints: 60, iterations: 940, lr: 1e-3, weightDecay: 1e-5 },
+  sfp: { epochs: 200, every: 5, lr: 1e-3, weightDecay: 5e-4 },
+  finetune: { epochs: 10, lr: 1e-3, lrStepEpoch: 5, weightDecay: 5e-4, mode: 'reference' },
+  evaluate: { protocol: 'full', images: 3226 },
+};
+
+export type PipelineConfigInput = Partial<Omit<PipelineConfig, 'data' | 'bo' | 'sfp' | 'finetune' | 'evaluate'>> & {
+  data?: Partial<PipelineConfig['data']>;
+  bo?: Partial<PipelineConfig['bo']>;
+  sfp?: Partial<PipelineConfig['sfp']>;
+  finetune?: Partial<PipelineConfig['finetune']>;
+  evaluate?: Partial<PipelineConfig['evaluate']>;
+};
+
+export function validatePipelineConfig(input: PipelineConfigInput = {}, base: PipelineConfig = DEFAULT_PIPELINE_CONFIG): PipelineConfig {
+  const c: PipelineConfig = {
+    ...base,
+    ...input,
+    data: { ...base.data, ...input.data },
+    bo: { ...base.bo, ...input.bo },
+    sfp: { ...base.sfp, ...input.sfp },
+    finetune: { ...base.finetune, ...input.finetune },
+    evaluate: { ...base.evaluate, ...input.evaluate },
+  };
+  const bad = (m: string) => new StudioError('CONFIG_INVALID', `pipeline: ${m}`);
+  const int = (v: number, lo: number, name: string) => {
+    if (!Number.isInteger(v) || v < lo) throw bad(`${name} must be an integer ≥ ${lo}, got ${v}`);
+  };
+  if (!(c.target > 0 && c.target < 0.98)) throw bad(`target ${c.target} must be a fraction in (0, 0.98)`);
+  if (c.targetKind !== 'parameters' && c.targetKind !== 'macs') throw bad(`targetKind ${String(c.targetKind)}`);
+  validateGrouping(c.grouping);
+  int(c.data.images, 2, 'data.images');
+  if (!(c.data.valFraction > 0 && c.data.valFraction < 1)) throw bad('data.valFraction must be in (0, 1)');
+  int(c.data.size, 32, 'data.size');
+  int(c.data.batchSize, 1, 'data.batchSize');
+  int(c.bo.initPoints, 0, 'bo.initPoints');
+  int(c.bo.iterations, 0, 'bo.iterations');
+  int(c.sfp.epochs, 0, 'sfp.epochs');
+  int(c.sfp.every, 1, 'sfp.every');
+  int(c.finetune.epochs, 0, 'finetune.epochs');
+  int(c.evaluate.images, 0, 'evaluate.images');
+  int(c.seed, 0, 'seed');
+  return c;
+}
+
+/**
+ * A rough duration estimate (seconds) from measured training throughput (images/s at the run's
+ * size) so the studio can show what a budget costs before it starts. Skipped BO trials cost ~0.
+ */
+export function estimatePipelineSeconds(c: PipelineConfig, imagesPerSecond: number, evalImagesPerSecond = imagesPerSecond * 2): number {
+  const trainImages = Math.round(c.data.images * (1 - c.data.valFraction));
+  const valImages = c.data.images - trainImages;
+  const epoch = (trainImages + valImages / 2) / imagesPerSecond;
+  const trials = 1 + c.bo.initPoints + c.bo.iterations;
+  return trials * epoch + (c.sfp.epochs + c.finetune.epochs) * epoch + (2 * c.evaluate.images) / evalImagesPerSecond;
+}

@@ -1,0 +1,325 @@
+/**
+ * The B-FPGM pipeline (SPEC §3.4): pretrained model → Bayesian search of one pruning rate per layer
+ * group (each trial: FPGM-prune a copy, train one epoch, −val_loss − 5·penalty) → SFP with the best
+ * rates (re-pruned on schedule, weights regrow in between) → hard prune + fine-tune → WIDER AP before
+ * and after → final weights. Every trial and epoch is recorded and the state is saved after each, so
+ * a run resumes where it stopped (`runPipeline` with the same run id).
+ */
+import { StudioError } from '../errors.ts';
+import type { RgbImage, StateDict } from '../types.ts';
+import { createTrainableEResFD } from '../model/eresfd/trainable.ts';
+import { createEResFD } from '../model/eresfd/eresfd.ts';
+import { describeModel } from '../model/eresfd/describe-model.ts';
+import { createTrainer, type StepProgress } from '../train/trainer.ts';
+import { subsetSource, type SampleSource } from '../train/sample-source.ts';
+import { createFpgmPlanner, planFpgm } from '../prune/pruner.ts';
+import { applyPlanToStateDict, convOfWeightKey } from '../prune/plan.ts';
+import { createSparsityPredictor, macsRemoved } from '../prune/sparsity.ts';
+import { createHardMask, isSoftPruneEpoch, softPrune } from '../prune/masks.ts';
+import { groupIndexOfKey } from '../prune/layer-groups.ts';
+import { bayesianOptimizerFromJSON, createBayesianOptimizer, maximize } from '../search/bayes-opt.ts';
+import { firstProbe, groupBounds, objectiveValue, sparsityPenalty, isSkipped, SKIPPED_OBJECTIVE } from '../search/penalty.ts';
+import { predictWider, type WiderImageRef } from '../eval/predict-wider.ts';
+import { evaluateWider } from '../eval/evaluate-wider.ts';
+import { widerImageKey, type WiderGroundTruth } from '../dataset/wider-ground-truth.ts';
+import { createRng } from '../util/random.ts';
+import { validatePipelineConfig, type PipelineConfig, type PipelineConfigInput } from './config.ts';
+import type { EpochRow, EvaluationRecord, RunState, StageName, TrialRecord } from './records.ts';
+import type { RunStore } from './run-store.ts';
+
+export interface PipelineData {
+  /** The training pool (a WIDER train subset); split train/val by `config.data.valFraction`, seeded. */
+  pool: SampleSource;
+  /** WIDER val images and ground truth for the AP before/after (optional). */
+  evaluation?: { gt: WiderGroundTruth; refs: readonly WiderImageRef[]; loadImage: (ref: WiderImageRef) => Promise<RgbImage> };
+}
+
+export type PipelineEvent =
+  | { type: 'stage'; stage: StageName }
+  | { type: 'trial'; trial: TrialRecord; best: TrialRecord | null }
+  | { type: 'step'; stage: 'bo' | 'sfp' | 'finetune'; progress: StepProgress }
+  | { type: 'epoch'; row: EpochRow }
+  | { type: 'evaluation'; which: 'before' | 'after'; record: EvaluationRecord; done: number; total: number }
+  | { type: 'evaluation-progress'; which: 'before' | 'after'; done: number; total: number };
+
+export interface RunPipelineOptions {
+  runId: string;
+  pretrained: StateDict;
+  /** Used only when the run is new; a resumed run keeps its stored config. */
+  config?: PipelineConfigInput;
+  data: PipelineData;
+  store: RunStore;
+  signal?: AbortSignal;
+  onEvent?: (e: PipelineEvent) => void;
+}
+
+const nowIso = (): string => new Date().toISOString();
+const seconds = (t0: number): number => (performance.now() - t0) / 1000;
+
+function newState(runId: string, config: PipelineConfig): RunState {
+  const t = nowIso();
+  return {
+    format: 'bfpgm-run', version: 1, id: runId, createdAt: t, updatedAt: t, config,
+    stage: 'bo', status: 'running',
+    bo: { optimizer: null, trials: [], bestRates: null },
+    epochs: [], sfpEpochsDone: 0, finetuneEpochsDone: 0, plan: null,
+    evaluation: { before: null, after: null }, result: null,
+  };
+}
+
+/** Seeded 80/20 split of the pool (SPEC §3.4: BO trains on 80 % of WIDER train, validates on 20 %). */
+export function splitPool(size: number, valFraction: number, seed: number): { train: number[]; val: number[] } {
+  const rng = createRng(seed ^ 0x5bd1e995);
+  const order = Array.from({ length: size }, (_, i) => i);
+  for (let i = size - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  const nVal = Math.min(size - 1, Math.max(1, Math.round(size * valFraction)));
+  return { train: order.slice(nVal).sort((a, b) => a - b), val: order.slice(0, nVal).sort((a, b) => a - b) };
+}
+
+function abortIfNeeded(signal?: AbortSignal): void {
+  if (signal?.aborted) throw signal.reason ?? new DOMException('aborted', 'AbortError');
+}
+
+function sparsityFraction(sd: StateDict): number {
+  return describeModel(sd).sparsity / 100;
+}
+
+export async function runPipeline(options: RunPipelineOptions): Promise<RunState> {
+  const { runId, pretrained, data, store, signal, onEvent } = options;
+  const emit = (e: PipelineEvent) => onEvent?.(e);
+  let state = (await store.loadState(runId)) ?? newState(runId, validatePipelineConfig(options.config));
+  const cfg = state.config;
+  const save = async () => {
+    state.updatedAt = nowIso();
+    await store.saveState(state);
+  };
+  state.status = 'running';
+  delete state.error;
+  await save();
+  const split = splitPool(data.pool.size, cfg.data.valFraction, cfg.seed);
+  const trainSet = subsetSource(data.pool, split.train);
+  const valSet = subsetSource(data.pool, split.val);
+  const trainConfig = { size: cfg.data.size, batchSize: cfg.data.batchSize, seed: cfg.seed };
+
+  try {
+    if (state.stage === 'bo') {
+      emit({ type: 'stage', stage: 'bo' });
+      await runSearch();
+      state.stage = 'sfp';
+      await save();
+    }
+    if (state.stage === 'sfp') {
+      emit({ type: 'stage', stage: 'sfp' });
+      await runSfp();
+      state.stage = 'finetune';
+      await save();
+    }
+    if (state.stage === 'finetune') {
+      emit({ type: 'stage', stage: 'finetune' });
+      await runFinetune();
+      state.stage = 'evaluate';
+      await save();
+    }
+    if (state.stage === 'evaluate') {
+      emit({ type: 'stage', stage: 'evaluate' });
+      await runEvaluation();
+      state.stage = 'export';
+      await save();
+    }
+    if (state.stage === 'export') {
+      emit({ type: 'stage', stage: 'export' });
+      const final = (await store.loadWeights(runId, 'finetune')) ?? (await store.loadWeights(runId, 'sfp')) ?? pretrained;
+      await store.saveWeights(runId, 'final', final);
+      const info = describeModel(final);
+      state.result = { sparsity: info.sparsity / 100, macsRemoved: state.plan ? macsRemoved(state.plan, ...cfg.macsSize).fraction : 0, parameters: info.parameters };
+      state.stage = 'done';
+      state.status = 'done';
+      await save();
+      emit({ type: 'stage', stage: 'done' });
+    }
+    return state;
+  } catch (e) {
+    const aborted = signal?.aborted || (e instanceof Error && e.name === 'AbortError');
+    state.status = aborted ? 'paused' : 'failed';
+    if (!aborted) state.error = e instanceof Error ? e.message : String(e);
+    await save();
+    throw e;
+  }
+
+  async function runSearch(): Promise<void> {
+    const groups = cfg.grouping.groups.length;
+    const planner = createFpgmPlanner(pretrained);
+    const sparsityOf = createSparsityPredictor(pretrained);
+    const fresh = state.bo.optimizer === null;
+    const optimizer = fresh
+      ? createBayesianOptimizer({ bounds: groupBounds(cfg.target, groups), seed: cfg.seed, initPoints: cfg.bo.initPoints })
+      : bayesianOptimizerFromJSON(state.bo.optimizer!);
+    const pending = new Map<number, Omit<TrialRecord, 'index' | 'source' | 'duplicate'>>();
+    const offset = state.bo.trials.length;
+    try {
+      await maximize({
+        optimizer,
+        probes: fresh ? [firstProbe(cfg.target, groups)] : [],
+        initPoints: fresh ? cfg.bo.initPoints : 0,
+        nIter: Math.max(0, cfg.bo.iterations - optimizer.suggestionCount()),
+        signal,
+        objective: async (rates, info) => {
+          const t0 = performance.now();
+          const plan = planner.plan(cfg.grouping, rates);
+          const sparsity = sparsityOf(plan) / 100;
+          const macs = macsRemoved(plan, ...cfg.macsSize).fraction;
+          const penalty = sparsityPenalty(cfg.targetKind === 'parameters' ? sparsity : macs, cfg.target);
+          const base = { rates: rates.slice(), sparsity, macsRemoved: macs, penalty };
+          if (isSkipped(penalty)) {
+            pending.set(info.index, { ...base, trained: false, valLoss: null, valLossL: null, valLossC: null, trainLoss: null, objective: SKIPPED_OBJECTIVE, seconds: seconds(t0) });
+            return SKIPPED_OBJECTIVE;
+          }
+          const model = createTrainableEResFD(applyPlanToStateDict(pretrained, plan));
+          const trainer = createTrainer(model, trainSet, valSet, { ...trainConfig, lr: cfg.bo.lr, weightDecay: cfg.bo.weightDecay, seed: cfg.seed + offset + info.index }, {
+            signal,
+            onProgress: (progress) => emit({ type: 'step', stage: 'bo', progress }),
+          });
+          try {
+            const rec = await trainer.runEpoch(0);
+            const objective = objectiveValue(rec.valLoss, penalty);
+            pending.set(info.index, { ...base, trained: true, valLoss: rec.valLoss, valLossL: rec.valLossL, valLossC: rec.valLossC, trainLoss: rec.trainLoss, objective, seconds: seconds(t0) });
+            return objective;
+          } finally {
+            trainer.dispose();
+            model.dispose();
+          }
+        },
+        onTrial: async (trial) => {
+          const rec = pending.get(trial.index);
+          pending.delete(trial.index);
+          const earlier = state.bo.trials.find((t) => t.rates.every((r, i) => r === trial.x[i]));
+          const record: TrialRecord = rec
+            ? { index: offset + trial.index, source: trial.source, duplicate: false, ...rec }
+            : { ...earlier!, index: offset + trial.index, source: trial.source, duplicate: true, seconds: 0 };
+          state.bo.trials.push(record);
+          state.bo.optimizer = optimizer.toJSON();
+          const best = optimizer.best();
+          state.bo.bestRates = best ? best.x.slice() : null;
+          await save();
+          emit({ type: 'trial', trial: record, best: best ? state.bo.trials.find((t) => t.objective === best.y && t.rates.every((r, i) => r === best.x[i])) ?? null : null });
+        },
+      });
+    } finally {
+      state.bo.optimizer = optimizer.toJSON();
+      optimizer.dispose();
+    }
+    if (!state.bo.bestRates) throw new StudioError('CONFIG_INVALID', 'the search produced no trial');
+  }
+
+  function rates(): number[] {
+    if (!state.bo.bestRates) throw new StudioError('NOT_FOUND', 'no rates: the search stage has not finished');
+    return state.bo.bestRates;
+  }
+
+  async function runSfp(): Promise<void> {
+    let weights = state.sfpEpochsDone > 0 ? await store.loadWeights(runId, 'sfp') : pretrained;
+    if (!weights) throw new StudioError('NOT_FOUND', `run ${runId}: SFP weights missing`);
+    const E = cfg.sfp.epochs;
+    for (let e = state.sfpEpochsDone; e < E; e++) {
+      abortIfNeeded(signal);
+      // Each reference epoch reloads the previous epoch's file and recreates Adam (SPEC §3.4).
+      const model = createTrainableEResFD(weights);
+      const trainer = createTrainer(model, trainSet, valSet, { ...trainConfig, lr: cfg.sfp.lr, weightDecay: cfg.sfp.weightDecay, seed: cfg.seed + 1000 + e }, {
+        signal,
+        onProgress: (progress) => emit({ type: 'step', stage: 'sfp', progress }),
+      });
+      try {
+        const rec = await trainer.runEpoch(e);
+        const pruned = isSoftPruneEpoch(e, E, cfg.sfp.every);
+        if (pruned) {
+          await softPrune(model.params, cfg.grouping, rates());
+          // Record the loss of the model this epoch hands on, i.e. after the re-pruning.
+          const v = await trainer.validate();
+          Object.assign(rec, { valLoss: v.loss, valLossL: v.lossL, valLossC: v.lossC });
+        }
+        weights = await model.toStateDict();
+        const row: EpochRow = { stage: 'sfp', epoch: e, trainLoss: rec.trainLoss, valLoss: rec.valLoss, valLossL: rec.valLossL, valLossC: rec.valLossC, imagesPerSec: rec.imagesPerSec, seconds: rec.seconds, lr: rec.lr, sparsity: sparsityFraction(weights), pruned };
+        await store.saveWeights(runId, 'sfp', weights);
+        state.epochs.push(row);
+        state.sfpEpochsDone = e + 1;
+        await save();
+        emit({ type: 'epoch', row });
+      } finally {
+        trainer.dispose();
+        model.dispose();
+      }
+    }
+  }
+
+  async function runFinetune(): Promise<void> {
+    const start = state.finetuneEpochsDone > 0 ? await store.loadWeights(runId, 'finetune') : ((await store.loadWeights(runId, 'sfp')) ?? pretrained);
+    if (!start) throw new StudioError('NOT_FOUND', `run ${runId}: fine-tune weights missing`);
+    // Prune once with the best rates (hard), then train (`main_finetune.py`).
+    state.plan ??= planFpgm(start, cfg.grouping, rates());
+    const weights = applyPlanToStateDict(start, state.plan);
+    await save();
+    const model = createTrainableEResFD(weights);
+    const mask = cfg.finetune.mode === 'masked' ? createHardMask(state.plan) : null;
+    const frozen = (key: string) => convOfWeightKey(key) !== undefined && groupIndexOfKey(cfg.grouping, key) >= 0;
+    const trainer = createTrainer(model, trainSet, valSet, {
+      ...trainConfig, lr: cfg.finetune.lr, weightDecay: cfg.finetune.weightDecay, lrMilestones: [cfg.finetune.lrStepEpoch], seed: cfg.seed + 2000,
+    }, {
+      signal,
+      trainable: cfg.finetune.mode === 'reference' ? (key) => !frozen(key) : undefined,
+      afterStep: mask ? () => mask.apply(model.params) : undefined,
+      onProgress: (progress) => emit({ type: 'step', stage: 'finetune', progress }),
+    });
+    try {
+      for (let e = state.finetuneEpochsDone; e < cfg.finetune.epochs; e++) {
+        abortIfNeeded(signal);
+        const rec = await trainer.runEpoch(e);
+        const sd = await model.toStateDict();
+        const row: EpochRow = { stage: 'finetune', epoch: e, trainLoss: rec.trainLoss, valLoss: rec.valLoss, valLossL: rec.valLossL, valLossC: rec.valLossC, imagesPerSec: rec.imagesPerSec, seconds: rec.seconds, lr: rec.lr, sparsity: sparsityFraction(sd), pruned: false };
+        await store.saveWeights(runId, 'finetune', sd);
+        state.epochs.push(row);
+        state.finetuneEpochsDone = e + 1;
+        await save();
+        emit({ type: 'epoch', row });
+      }
+      if (cfg.finetune.epochs === 0) await store.saveWeights(runId, 'finetune', await model.toStateDict());
+    } finally {
+      trainer.dispose();
+      mask?.dispose();
+      model.dispose();
+    }
+  }
+
+  async function runEvaluation(): Promise<void> {
+    const ev = data.evaluation;
+    if (!ev || cfg.evaluate.images === 0) return;
+    const refs = ev.refs.slice(0, cfg.evaluate.images);
+    const score = async (which: 'before' | 'after', sd: StateDict): Promise<EvaluationRecord> => {
+      const model = createEResFD(sd);
+      try {
+        const preds = await predictWider(model, refs, ev.loadImage, {
+          protocol: cfg.evaluate.protocol,
+          signal,
+          onProgress: (p) => emit({ type: 'evaluation-progress', which, done: p.done, total: p.total }),
+        });
+        const r = evaluateWider(ev.gt, preds, { restrictTo: refs.map((x) => widerImageKey(x.event, x.name)) });
+        return { easy: r.easy, medium: r.medium, hard: r.hard, images: r.images, protocol: cfg.evaluate.protocol };
+      } finally {
+        model.dispose();
+      }
+    };
+    if (!state.evaluation.before) {
+      state.evaluation.before = await score('before', pretrained);
+      await save();
+      emit({ type: 'evaluation', which: 'before', record: state.evaluation.before, done: refs.length, total: refs.length });
+    }
+    if (!state.evaluation.after) {
+      const final = (await store.loadWeights(runId, 'finetune')) ?? pretrained;
+      state.evaluation.after = await score('after', final);
+      await save();
+      emit({ type: 'evaluation', which: 'after', record: state.evaluation.after, done: refs.length, total: refs.length });
+    }
+  }
+}
