@@ -9,7 +9,13 @@ import '@tensorflow/tfjs-backend-wasm';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import '../src/platform/node/backends.ts';
 import { benchForward, type ForwardBenchResult } from './forward-bench.ts';
+import { formatCompactBench, runCompactBench } from './compact.bench.ts';
+import { runFpgmBench } from './fpgm.bench.ts';
+import { runSearchBench } from './search.bench.ts';
+import { createEResFD, evaluateWider, predictWider, readCheckpoint, selectBackend, widerImageKey } from '../src/core/index.ts';
+import { loadValImage, presentValImages, readValGroundTruth } from '../src/platform/node/wider-folder.ts';
 
 /** PyTorch CPU reference (SPEC §10.2): network only, 1 thread, 480×640; full test-phase forward incl. NMS. */
 export const REFERENCE = { forwardMs: 29.0, detectMs: 219.5 };
@@ -32,6 +38,32 @@ async function nodeSection(model: Uint8Array): Promise<void> {
   console.log('\n## Inference at 480×640, Node');
   console.log(row('node', await benchForward(model, 'wasm', args.quick ? 5 : 20)));
   console.log(row('node', await benchForward(model, 'cpu', args.quick ? 2 : 3, 1)));
+
+  console.log('\n## Compaction (issue 7), Node WASM, ms/frame at 480×640');
+  const ckpt = (n: string) => ({ name: n, bytes: new Uint8Array(readFileSync(resolve(SHARED, 'models', n))) });
+  console.log(formatCompactBench(await runCompactBench({
+    backend: 'wasm', original: ckpt('EResFD-original.pth'), pruned: [ckpt('EResFD-50-pruned.pth'), ckpt('EResFD-60-pruned.pth')], runs: args.quick ? 10 : 20,
+  })));
+
+  console.log('\n## FPGM over all grouped convs (target < 50 ms)');
+  const fpgm = await runFpgmBench({ runs: args.quick ? 5 : 15 });
+  console.log(`host ${fpgm.hostMs.toFixed(1)} ms, wasm ${fpgm.wasmMs.toFixed(1)} ms, cpu ${fpgm.cpuMs.toFixed(1)} ms, cached re-select ${fpgm.cachedSelectMs.toFixed(2)} ms`);
+
+  console.log('\n## Bayesian optimiser (target: suggestion with 100 observations < 100 ms)');
+  await runSearchBench();
+
+  console.log('\n## WIDER val evaluation, single protocol, WASM (target < 120 s for 200 images)');
+  await selectBackend(['wasm']);
+  const dir = resolve(SHARED, 'widerface');
+  const gt = await readValGroundTruth(dir);
+  const refs = (await presentValImages(dir, gt)).slice(0, args.quick ? 20 : 200);
+  const detector = createEResFD(readCheckpoint(model).stateDict);
+  const t0 = performance.now();
+  const preds = await predictWider(detector, refs, loadValImage(dir), { protocol: 'single' });
+  const ap = evaluateWider(gt, preds, { restrictTo: refs.map((r) => widerImageKey(r.event, r.name)) });
+  const secs = (performance.now() - t0) / 1000;
+  detector.dispose();
+  console.log(`${refs.length} images in ${secs.toFixed(1)} s (${(refs.length / secs).toFixed(2)} img/s, incl. JPEG decoding); AP easy ${ap.easy.toFixed(4)} medium ${ap.medium.toFixed(4)} hard ${ap.hard.toFixed(4)}`);
 }
 
 async function browserSection(model: Uint8Array): Promise<void> {
@@ -60,6 +92,10 @@ async function browserSection(model: Uint8Array): Promise<void> {
         console.log(`chromium  ${backend.padEnd(7)} unavailable: ${(e as Error).message.split('\n')[0]}`);
       }
     }
+    console.log('\n## Compaction in Chromium (WASM), ms/frame at 480×640');
+    const b64Of = (n: string) => Buffer.from(readFileSync(resolve(SHARED, 'models', n))).toString('base64');
+    const pruned = ['EResFD-50-pruned.pth', 'EResFD-60-pruned.pth'].map((name) => ({ name, b64: b64Of(name) }));
+    console.log(await page.evaluate(([o, p, n]) => window.bench.compact(o, p, 'wasm', n), [b64, pruned, args.quick ? 10 : 20] as const));
   } finally {
     await browser.close();
     await server.close();

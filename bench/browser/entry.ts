@@ -3,6 +3,7 @@ import '../../src/platform/browser/register-backends.ts';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { benchForward } from '../forward-bench.ts';
+import { formatCompactBench, runCompactBench } from '../compact.bench.ts';
 import type { BackendName } from '../../src/core/index.ts';
 
 declare global {
@@ -10,6 +11,7 @@ declare global {
     bench: {
       forward(modelB64: string, backend: BackendName, runs: number): ReturnType<typeof benchForward>;
       info(): { crossOriginIsolated: boolean; webgpu: boolean; wasmThreads: unknown };
+      compact(originalB64: string, pruned: Array<{ name: string; b64: string }>, backend: BackendName, runs: number): Promise<string>;
     };
   }
 }
@@ -18,6 +20,13 @@ const fromB64 = (s: string): Uint8Array => Uint8Array.from(atob(s), (c) => c.cha
 
 window.bench = {
   forward: (b64, backend, runs) => benchForward(fromB64(b64), backend, runs),
+  compact: async (originalB64, pruned, backend, runs) =>
+    formatCompactBench(await runCompactBench({
+      backend,
+      original: { name: 'EResFD-original.pth', bytes: fromB64(originalB64) },
+      pruned: pruned.map((p) => ({ name: p.name, bytes: fromB64(p.b64) })),
+      runs,
+    })),
   info: () => ({
     crossOriginIsolated: globalThis.crossOriginIsolated,
     webgpu: 'gpu' in navigator,
