@@ -19,7 +19,22 @@ export function formatPercent(pct: number): string {
   return `${pct.toFixed(2)} %`;
 }
 
-/** A file size: "611 kB", "2.4 MB". */
+/** A file size: "611 kB", "2.4 MB", "1.38 GB". */
 export function formatBytes(bytes: number): string {
+  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(2)} GB`;
   return bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${Math.round(bytes / 1e3)} kB`;
+}
+
+/** A remaining time for progress lines: "8 s", "3 min 05 s", "1 h 02 min". */
+export function formatEta(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
+  return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
+}
+
+/** Remaining time of a run from its progress so far; null until there is a rate to go by. */
+export function estimateRemainingMs(done: number, total: number, elapsedMs: number): number | null {
+  if (done <= 0 || total <= 0 || elapsedMs <= 0) return null;
+  return (elapsedMs / done) * Math.max(0, total - done);
 }

@@ -15,6 +15,7 @@ export function toUiError(e: unknown, fallbackHint?: string): UiError {
   return { message: String(e), hint: fallbackHint };
 }
 
+/** A cancellation, also one that crossed a worker boundary (Comlink rebuilds it as a plain Error named AbortError). */
 export function isAbortError(e: unknown): boolean {
-  return e instanceof DOMException && e.name === 'AbortError';
+  return (e instanceof DOMException || e instanceof Error) && e.name === 'AbortError';
 }

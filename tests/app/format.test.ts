@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatCount, formatMs, formatPercent } from '../../src/app/format.ts';
+import { estimateRemainingMs, formatBytes, formatCount, formatEta, formatMs, formatPercent } from '../../src/app/format.ts';
 
 describe('format', () => {
   it('formats counts, durations, percentages and sizes', () => {
@@ -10,5 +10,14 @@ describe('format', () => {
     expect(formatPercent(0.08676)).toBe('0.09 %');
     expect(formatBytes(611_496)).toBe('611 kB');
     expect(formatBytes(2_400_000)).toBe('2.4 MB');
+    expect(formatBytes(1_383_000_000)).toBe('1.38 GB');
+  });
+
+  it('formats remaining times and estimates them from progress', () => {
+    expect(formatEta(8_400)).toBe('8 s');
+    expect(formatEta(185_000)).toBe('3 min 05 s');
+    expect(formatEta(3_720_000)).toBe('1 h 02 min');
+    expect(estimateRemainingMs(0, 10, 500)).toBeNull();
+    expect(estimateRemainingMs(25, 100, 1000)).toBe(3000);
   });
 });

@@ -1,6 +1,7 @@
 /**
- * Browser image decoding for the UI thread: a File/Blob → an ImageBitmap for display plus its RGBA
- * pixels for the compute worker, and a frame grabber for <video> elements.
+ * Browser image decoding: a File/Blob → an ImageBitmap for display plus its RGBA pixels for the
+ * compute worker (UI thread), a Blob → pixels inside a worker (stored WIDER JPEGs), and a frame
+ * grabber for <video> elements.
  */
 // errors.ts directly (dependency-free): the core index would pull TF.js onto the UI thread.
 import { StudioError } from '../../core/errors.ts';
@@ -30,6 +31,24 @@ export async function decodeImage(blob: Blob): Promise<{ bitmap: ImageBitmap; fr
   ctx.drawImage(bitmap, 0, 0);
   const { data, width, height } = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
   return { bitmap, frame: { width, height, data } };
+}
+
+/** Decodes a stored image to RGBA pixels (works in workers); `label` names it in the IMAGE_DECODE error. */
+export async function decodePixels(blob: Blob, label: string): Promise<RgbaFrame> {
+  let bitmap: ImageBitmap;
+  try {
+    bitmap = await createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+  } catch (e) {
+    throw new StudioError('IMAGE_DECODE', `${label} could not be decoded by this browser.`, { cause: e });
+  }
+  try {
+    const ctx = context2d(bitmap.width, bitmap.height);
+    ctx.drawImage(bitmap, 0, 0);
+    const { data, width, height } = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
+    return { width, height, data };
+  } finally {
+    bitmap.close();
+  }
 }
 
 /** Grabs the current frame of a playing video at its native size; reuses one canvas per grabber. */

@@ -1,0 +1,102 @@
+/**
+ * Extracts chosen entries of a zip archive without reading the rest: neighbouring entries are
+ * coalesced into runs of at most `maxRunBytes`, each run is read with one `Blob.slice()` and streamed
+ * through fflate's `Unzip` + `UnzipInflate` (which parse the local headers, data descriptors and zip64
+ * fields). Memory stays at one run plus its inflated entries, whatever the archive's size.
+ */
+import { Unzip, UnzipInflate } from 'fflate';
+import { StudioError } from '../../../core/index.ts';
+import { entryEnd, type ZipIndex } from './zip-index.ts';
+
+export interface ExtractOptions {
+  signal?: AbortSignal;
+  /** Upper bound of one read (a single larger entry is still read whole). Default 8 MB. */
+  maxRunBytes?: number;
+}
+
+export const DEFAULT_MAX_RUN_BYTES = 8 << 20;
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/**
+ * Calls `onEntry(position, bytes)` for every position (index into `index.entries`): empty entries
+ * first, then the others in archive order.
+ * Throws DATASET_FORMAT for encrypted, unsupported or damaged entries.
+ */
+export async function extractEntries(
+  index: ZipIndex,
+  positions: readonly number[],
+  onEntry: (position: number, bytes: Uint8Array) => void | Promise<void>,
+  options: ExtractOptions = {},
+): Promise<void> {
+  const maxRun = options.maxRunBytes ?? DEFAULT_MAX_RUN_BYTES;
+  const unique = [...new Set(positions)].sort((a, b) => a - b);
+  // Empty entries need no read (and fflate's Unzip would wait for bytes after a run-final empty entry).
+  const isEmpty = (p: number) => index.entries[p]!.size === 0 && index.entries[p]!.compressedSize === 0;
+  for (const p of unique.filter(isEmpty)) await onEntry(p, new Uint8Array(0));
+  const sorted = unique.filter((p) => !isEmpty(p));
+  let i = 0;
+  while (i < sorted.length) {
+    options.signal?.throwIfAborted();
+    // A run: consecutive archive positions, up to maxRun bytes.
+    const run = [sorted[i]!];
+    const start = index.entries[sorted[i]!]!.offset;
+    i++;
+    while (i < sorted.length && sorted[i] === run[run.length - 1]! + 1 && entryEnd(index, sorted[i]!) - start <= maxRun) run.push(sorted[i++]!);
+    const end = entryEnd(index, run[run.length - 1]!);
+    const bytes = new Uint8Array(await index.blob.slice(start, end).arrayBuffer());
+    if (bytes.length !== end - start) throw new StudioError('DATASET_FORMAT', `${index.name} ends early (truncated download?)`);
+    for (const [k, out] of inflateRun(index, run, bytes).entries()) await onEntry(run[k]!, out);
+  }
+}
+
+function inflateRun(index: ZipIndex, run: number[], bytes: Uint8Array): Uint8Array[] {
+  const results: Array<Uint8Array | undefined> = new Array(run.length);
+  const failures: StudioError[] = [];
+  let seen = 0;
+  const unzip = new Unzip();
+  unzip.register(UnzipInflate);
+  unzip.onfile = (file) => {
+    const k = seen++;
+    const entry = k < run.length ? index.entries[run[k]!]! : undefined;
+    if (!entry) return;
+    const fail = (why: string) => {
+      failures.push(new StudioError('DATASET_FORMAT', `${index.name}: ${entry.name}: ${why}`));
+    };
+    if (entry.flags & 1) return fail('the entry is encrypted');
+    if (file.compression !== 0 && file.compression !== 8) return fail(`compression method ${file.compression} is not supported (stored or deflate expected)`);
+    const chunks: Uint8Array[] = [];
+    file.ondata = (err, chunk, final) => {
+      if (err) return fail(`damaged data (${err.message})`);
+      if (chunk.length > 0) chunks.push(chunk);
+      if (final) results[k] = concat(chunks);
+    };
+    file.start();
+  };
+  try {
+    unzip.push(bytes, true);
+  } catch (e) {
+    throw new StudioError('DATASET_FORMAT', `${index.name} is damaged near ${index.entries[run[0]!]!.name}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+  if (failures.length > 0) throw failures[0]!;
+  return results.map((r, k) => {
+    if (r === undefined) throw new StudioError('DATASET_FORMAT', `${index.name}: ${index.entries[run[k]!]!.name} could not be read (damaged archive)`);
+    return r;
+  });
+}
+
+/** Reads one entry (an annotation txt or a .mat file). */
+export async function readEntry(index: ZipIndex, position: number, signal?: AbortSignal): Promise<Uint8Array> {
+  const out: Uint8Array[] = [];
+  await extractEntries(index, [position], (_, bytes) => void out.push(bytes), { signal });
+  return out[0]!;
+}
