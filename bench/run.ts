@@ -68,10 +68,14 @@ async function nodeSection(model: Uint8Array): Promise<void> {
 
 async function browserSection(model: Uint8Array): Promise<void> {
   console.log('\n## Inference at 480×640, Chromium (headless, software WebGPU/WebGL: correctness only, not speed)');
-  const { createServer } = await import('vite');
+  // A production build served by `vite preview`: what users get, and no dev-server dependency
+  // re-optimisation reloading the page in the middle of a measurement.
+  const { build, preview } = await import('vite');
   const { chromium } = await import('@playwright/test');
-  const server = await createServer({ configFile: resolve(import.meta.dirname, '../vite.config.ts'), server: { port: 5199, strictPort: false, host: '127.0.0.1' }, logLevel: 'error' });
-  await server.listen();
+  const configFile = resolve(import.meta.dirname, '../vite.config.ts');
+  const outDir = resolve(import.meta.dirname, '../node_modules/.bench-dist');
+  await build({ configFile, logLevel: 'error', build: { outDir, emptyOutDir: true, rollupOptions: { input: { bench: resolve(import.meta.dirname, 'browser/bench.html') } } } });
+  const server = await preview({ configFile, logLevel: 'error', build: { outDir }, preview: { port: 5199, strictPort: false, host: '127.0.0.1' } });
   const url = server.resolvedUrls!.local[0]!;
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
@@ -98,7 +102,7 @@ async function browserSection(model: Uint8Array): Promise<void> {
     console.log(await page.evaluate(([o, p, n]) => window.bench.compact(o, p, 'wasm', n), [b64, pruned, args.quick ? 10 : 20] as const));
   } finally {
     await browser.close();
-    await server.close();
+    await new Promise<void>((done) => server.httpServer.close(() => done()));
   }
 }
 
@@ -111,4 +115,8 @@ async function main(): Promise<void> {
   if (args.only !== 'node') await browserSection(model);
 }
 
-await main();
+// Report failures by message: the WASM backend's uncaught-exception hook would print its whole source.
+await main().catch((e: unknown) => {
+  console.error(`bench failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`.slice(0, 4000));
+  process.exit(1);
+});

@@ -10,7 +10,7 @@ declare global {
   interface Window {
     bench: {
       forward(modelB64: string, backend: BackendName, runs: number): ReturnType<typeof benchForward>;
-      info(): { crossOriginIsolated: boolean; webgpu: boolean; wasmThreads: unknown };
+      info(): Promise<{ crossOriginIsolated: boolean; webgpu: boolean; wasmThreads: boolean; wasmSimd: boolean }>;
       compact(originalB64: string, pruned: Array<{ name: string; b64: string }>, backend: BackendName, runs: number): Promise<string>;
     };
   }
@@ -27,10 +27,11 @@ window.bench = {
       pruned: pruned.map((p) => ({ name: p.name, bytes: fromB64(p.b64) })),
       runs,
     })),
-  info: () => ({
+  info: async () => ({
     crossOriginIsolated: globalThis.crossOriginIsolated,
     webgpu: 'gpu' in navigator,
-    wasmThreads: tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT' as never),
+    wasmThreads: Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')),
+    wasmSimd: Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')),
   }),
 };
 document.body.dataset.ready = 'true';
