@@ -4,22 +4,87 @@ import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { benchForward } from '../forward-bench.ts';
 import { formatCompactBench, runCompactBench } from '../compact.bench.ts';
-import type { BackendName } from '../../src/core/index.ts';
+import {
+  createEResFD, createTrainableEResFD, matchBatch, multiboxLossFromMatch, priorBoxes, fpgmDistanceSums, fpgmDistanceSumsOps, fpgmDistancesPath, normalizeImage, planFpgm, planFpgmTf, readCheckpoint, selectBackend, CODE_GROUPING,
+  type BackendName,
+} from '../../src/core/index.ts';
 
 declare global {
   interface Window {
     bench: {
       forward(modelB64: string, backend: BackendName, runs: number): ReturnType<typeof benchForward>;
       info(): Promise<{ crossOriginIsolated: boolean; webgpu: boolean; wasmThreads: boolean; wasmSimd: boolean }>;
+      /** Per-level heads (NHWC, flattened) of a model on an RGB image, for parity checks against the goldens. */
+      heads(modelB64: string, rgbB64: string, height: number, width: number, backend: BackendName): Promise<{ backend: string; loc: string[]; conf: string[] }>;
+      /** FPGM on the active backend: WGSL kernel vs TF.js ops distance sums, and the plans vs the host path. */
+      fpgm(modelB64: string, backend: BackendName): Promise<{ path: string; maxRelDiff: number; plansEqual: boolean }>;
+      /** The golden training batch: train-mode and eval-mode MultiBoxLoss of a model on one backend. */
+      losses(modelB64: string, imagesB64: string[], targets: number[][], size: number, backend: BackendName): Promise<{ backend: string; train: number[]; eval: number[] }>;
       compact(originalB64: string, pruned: Array<{ name: string; b64: string }>, backend: BackendName, runs: number): Promise<string>;
     };
   }
 }
 
 const fromB64 = (s: string): Uint8Array => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+const toB64 = (a: Float32Array): string => {
+  const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+};
 
 window.bench = {
   forward: (b64, backend, runs) => benchForward(fromB64(b64), backend, runs),
+  heads: async (modelB64, rgbB64, height, width, backend) => {
+    const sel = await selectBackend([backend]);
+    const model = createEResFD(readCheckpoint(fromB64(modelB64)).stateDict);
+    try {
+      const x = normalizeImage({ width, height, channels: 3, data: fromB64(rgbB64) });
+      const out = tf.tidy(() => model.predict(tf.tensor4d(x, [1, height, width, 3])));
+      const read = async (ts: tf.Tensor[]) => Promise.all(ts.map(async (t) => toB64((await t.data()) as Float32Array)));
+      const res = { backend: sel.active, loc: await read(out.locLevels), conf: await read(out.confLevels) };
+      tf.dispose([out.loc, out.conf, ...out.locLevels, ...out.confLevels]);
+      return res;
+    } finally {
+      model.dispose();
+    }
+  },
+  fpgm: async (modelB64, backend) => {
+    await selectBackend([backend]);
+    const sd = readCheckpoint(fromB64(modelB64)).stateDict;
+    const w = sd.get('base.m0.layer2.0.res_layer.0.weight')!;
+    const x = tf.tensor3d(w.data as Float32Array, [1, 16, 144]);
+    const [k, o] = [fpgmDistanceSums(x), fpgmDistanceSumsOps(x)];
+    const [kv, ov] = [await k.data(), await o.data()];
+    tf.dispose([x, k, o]);
+    let maxRelDiff = 0;
+    for (let i = 0; i < kv.length; i++) maxRelDiff = Math.max(maxRelDiff, Math.abs(kv[i]! - ov[i]!) / Math.max(Math.abs(ov[i]!), 1e-6));
+    const rates = [0.2, 0.3, 0.4, 0.5, 0.3, 0.45];
+    const same = JSON.stringify((await planFpgmTf(sd, CODE_GROUPING, rates)).convs) === JSON.stringify(planFpgm(sd, CODE_GROUPING, rates).convs);
+    return { path: fpgmDistancesPath(), maxRelDiff, plansEqual: same };
+  },
+  losses: async (modelB64, imagesB64, targets, size, backend) => {
+    const sel = await selectBackend([backend]);
+    const model = createTrainableEResFD(readCheckpoint(fromB64(modelB64)).stateDict);
+    try {
+      const px = size * size * 3;
+      const xs = new Float32Array(imagesB64.length * px);
+      imagesB64.forEach((b, i) => normalizeImage({ width: size, height: size, channels: 3, data: fromB64(b) }, xs.subarray(i * px, (i + 1) * px)));
+      const match = matchBatch(priorBoxes(size, size), targets.map((t) => Float32Array.from(t)));
+      const lossPair = (train: boolean) => tf.tidy(() => {
+        const x = tf.tensor4d(xs, [imagesB64.length, size, size, 3]);
+        const out = train ? model.forwardTrain(x, { updateStats: false }) : model.forwardEval(x);
+        const l = multiboxLossFromMatch(out.loc, out.conf, match);
+        return tf.stack([l.lossL, l.lossC]);
+      });
+      const [t, e] = [lossPair(true), lossPair(false)];
+      const res = { backend: sel.active, train: Array.from(await t.data()), eval: Array.from(await e.data()) };
+      tf.dispose([t, e]);
+      return res;
+    } finally {
+      model.dispose();
+    }
+  },
   compact: async (originalB64, pruned, backend, runs) =>
     formatCompactBench(await runCompactBench({
       backend,
