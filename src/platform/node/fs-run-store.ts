@@ -1,11 +1,13 @@
 /**
  * Pipeline runs in a folder (Node): `<dir>/<runId>/state.json` and `<dir>/<runId>/<tag>.pth` — the
- * weights in PyTorch's own format, so any stage's model can be inspected with `info`/`detect`.
+ * weights in PyTorch's own format, so any stage's model can be inspected with `info`/`detect` — and,
+ * for training runs, Adam's state as `<tag>.adam.json` (config, step counts) + `<tag>.adam.bin`
+ * (float32 moments, per parameter exp_avg then exp_avg_sq, in the header's order).
  * Files are written to a temporary name and renamed, so a killed process never leaves half a file.
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readCheckpoint, writeCheckpoint, type RunState, type RunStore } from '../../core/index.ts';
+import { readCheckpoint, writeCheckpoint, type AdamState, type RunState, type RunStore } from '../../core/index.ts';
 
 async function atomicWrite(path: string, data: string | Uint8Array): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
@@ -13,7 +15,21 @@ async function atomicWrite(path: string, data: string | Uint8Array): Promise<voi
   await rename(tmp, path);
 }
 
-export function createFsRunStore(dir: string): RunStore {
+interface AdamHeader {
+  config: AdamState['config'];
+  params: Array<{ name: string; step: number; length: number }>;
+}
+
+async function readIfExists(path: string): Promise<Buffer | null> {
+  try {
+    return await readFile(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
+export function createFsRunStore<S extends { id: string } = RunState>(dir: string): RunStore<S> {
   const runDir = async (id: string) => {
     const d = join(dir, id);
     await mkdir(d, { recursive: true });
@@ -22,7 +38,7 @@ export function createFsRunStore(dir: string): RunStore {
   return {
     async loadState(id) {
       try {
-        return JSON.parse(await readFile(join(dir, id, 'state.json'), 'utf8')) as RunState;
+        return JSON.parse(await readFile(join(dir, id, 'state.json'), 'utf8')) as S;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
         throw e;
@@ -42,6 +58,34 @@ export function createFsRunStore(dir: string): RunStore {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
         throw e;
       }
+    },
+      async saveOptimizer(id, tag, state) {
+      const d = await runDir(id);
+      const entries = Object.entries(state.params);
+      const header: AdamHeader = { config: state.config, params: entries.map(([name, p]) => ({ name, step: p.step, length: p.expAvg.length })) };
+      const bin = new Float32Array(entries.reduce((n, [, p]) => n + 2 * p.expAvg.length, 0));
+      let at = 0;
+      for (const [, p] of entries) {
+        bin.set(p.expAvg, at);
+        bin.set(p.expAvgSq, at + p.expAvg.length);
+        at += 2 * p.expAvg.length;
+      }
+      // Binary first: a header on disk always has its complete moments beside it.
+      await atomicWrite(join(d, `${tag}.adam.bin`), new Uint8Array(bin.buffer));
+      await atomicWrite(join(d, `${tag}.adam.json`), JSON.stringify(header));
+    },
+    async loadOptimizer(id, tag) {
+      const [json, bin] = await Promise.all([readIfExists(join(dir, id, `${tag}.adam.json`)), readIfExists(join(dir, id, `${tag}.adam.bin`))]);
+      if (!json || !bin) return null;
+      const header = JSON.parse(json.toString('utf8')) as AdamHeader;
+      const values = new Float32Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
+      const params: AdamState['params'] = {};
+      let at = 0;
+      for (const p of header.params) {
+        params[p.name] = { step: p.step, expAvg: values.slice(at, at + p.length), expAvgSq: values.slice(at + p.length, at + 2 * p.length) };
+        at += 2 * p.length;
+      }
+      return { config: header.config, params };
     },
   };
 }
