@@ -21,6 +21,10 @@ import {
   type ModelInfo,
 } from '../src/core/index.ts';
 import type { RgbaFrame } from '../src/platform/browser/image-decoder.ts';
+import type { StoredEvaluation } from '../src/platform/browser/idb-store.ts';
+import { evaluateStoredDataset, type EvaluationProgress, type EvaluationRequest } from '../src/platform/browser/wider-evaluation.ts';
+import { benchmarkStoredModel, type ModelBenchmark } from '../src/platform/browser/model-benchmark.ts';
+import { createFeatureApi } from './features/index.ts';
 
 /** What `loadModel` returns: the model card data plus the checkpoint's archive name. */
 export interface LoadedModelInfo extends ModelInfo {
@@ -31,6 +35,8 @@ export type DetectOptions = Pick<DetectFacesOptions, 'scoreThreshold'>;
 
 let selection: Promise<BackendSelection> | null = null;
 let model: EResFDModel | null = null;
+/** Long runs by id, so `cancel(runId)` (not queued behind them) can abort them. */
+const runs = new Map<string, AbortController>();
 
 /** The default order passes over software GPU adapters; an explicit order (`?backend=`) is obeyed as is. */
 function pick(order?: BackendName[]): Promise<BackendSelection> {
@@ -43,6 +49,9 @@ function requireBackend(): Promise<BackendSelection> {
 }
 
 const api = {
+  // Rate editor, side-by-side detection slots and teaching demos (workers/features/), on the loaded model.
+  ...createFeatureApi(() => model),
+
   /** Picks the backend (once). `order` forces the candidates, e.g. `['wasm']` from `?backend=wasm`. */
   async init(order?: BackendName[]): Promise<BackendSelection> {
     selection ??= pick(order);
@@ -75,6 +84,30 @@ const api = {
     const { width, height, data } = frame;
     const channels = data.length === width * height * 3 ? 3 : 4;
     return detectFaces(model, { width, height, channels, data }, opts);
+  },
+
+  /** Evaluates the loaded model on a stored WIDER val dataset, stores the run and returns it (without per-image data). */
+  async evaluateDataset(runId: string, request: EvaluationRequest, onProgress?: (p: EvaluationProgress) => void): Promise<StoredEvaluation> {
+    if (!model) throw new StudioError('NOT_FOUND', 'No model is loaded: load a checkpoint first.');
+    const { active } = await requireBackend();
+    const controller = new AbortController();
+    runs.set(runId, controller);
+    try {
+      return await evaluateStoredDataset(model, request, { backend: active, signal: controller.signal, onProgress });
+    } finally {
+      runs.delete(runId);
+    }
+  },
+
+  /** Median 480×640 forward time of a stored model (model zoo), on a separate instance: the loaded model stays. */
+  async benchmark(modelId: string, runs = 5): Promise<ModelBenchmark> {
+    const { active } = await requireBackend();
+    return benchmarkStoredModel(modelId, active, runs);
+  },
+
+  /** Aborts a long run (its AbortSignal inside core); nothing of it is stored. */
+  cancel(runId: string): void {
+    runs.get(runId)?.abort(new DOMException('The run was cancelled.', 'AbortError'));
   },
 };
 

@@ -8,9 +8,11 @@ import * as Comlink from 'comlink';
 import { restoreStudioError } from '../core/errors.ts';
 import type { BackendName, BackendSelection, DetectResult } from '../core/index.ts';
 import type { RgbaFrame } from '../platform/browser/image-decoder.ts';
+import type { StoredEvaluation } from '../platform/browser/idb-store.ts';
+import type { EvaluationProgress, EvaluationRequest } from '../platform/browser/wider-evaluation.ts';
 import type { ComputeApi, DetectOptions, LoadedModelInfo } from '../../workers/compute.worker.ts';
 
-export type { DetectOptions, LoadedModelInfo };
+export type { DetectOptions, EvaluationProgress, EvaluationRequest, LoadedModelInfo };
 
 // Not the core's DEFAULT_BACKEND_ORDER: a runtime import of the core would load TF.js on the UI thread.
 const BACKEND_NAMES: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
@@ -75,6 +77,40 @@ export class ComputeClient {
       () => this.#remote.detect(Comlink.transfer(frame, [frame.data.buffer as ArrayBuffer]), options),
       signal,
     );
+  }
+
+  /**
+   * Evaluates the loaded model on a stored WIDER val dataset (queued like every call). Aborting
+   * `signal` cancels the run inside the worker (the call bypasses the queue); it then rejects with an
+   * AbortError and stores nothing.
+   */
+  evaluateDataset(request: EvaluationRequest, onProgress: (p: EvaluationProgress) => void, signal?: AbortSignal): Promise<StoredEvaluation> {
+    const runId = crypto.randomUUID();
+    return this.#run(async () => {
+      const cancel = () => void this.#remote.cancel(runId);
+      signal?.addEventListener('abort', cancel, { once: true });
+      try {
+        return await this.#remote.evaluateDataset(runId, request, Comlink.proxy(onProgress));
+      } finally {
+        signal?.removeEventListener('abort', cancel);
+      }
+    }, signal);
+  }
+
+  /**
+   * Calls feature methods of the worker API (rate editor, compare slots, teaching demos) through the
+   * same queue, so feature state classes need no method here each. `queue: false` skips the queue for
+   * short host-only calls (a rate preview while a long evaluation holds it); `signal` drops a call
+   * still waiting in the queue. Wrap buffers to transfer with `Comlink.transfer` inside `call`.
+   */
+  call<T>(call: (api: Comlink.Remote<ComputeApi>) => Promise<T>, options: { signal?: AbortSignal; queue?: boolean } = {}): Promise<T> {
+    if (options.queue === false) {
+      if (this.#disposed) return Promise.reject(new Error('The compute client was disposed.'));
+      return Promise.race([call(this.#remote), this.#crashed]).catch((e: unknown) => {
+        throw restoreStudioError(e);
+      });
+    }
+    return this.#run(() => call(this.#remote), options.signal);
   }
 
   dispose(): void {

@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   CONFIG_INVALID: 'A configuration value is out of range.',
   STORAGE_QUOTA: 'The browser storage quota is exhausted. Free space or import a smaller subset.',
   NOT_FOUND: 'The requested item does not exist.',
+  RUN_BUSY: 'Another training or pruning run is in progress (here or in another tab). Pause or cancel it first.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,19 +1,24 @@
-/** Accessibility: no serious or critical axe violations on the main page, empty and with a model + image. */
-import AxeBuilder from '@axe-core/playwright';
-import { expect, test, type Page } from '@playwright/test';
+/**
+ * Accessibility: no serious or critical axe violations on the main page (empty, with a model + image)
+ * and on the empty datasets and evaluation pages. The populated dataset browser and evaluation results
+ * are checked in dataset.spec.ts and evaluate.spec.ts.
+ */
+import { expect, test } from '@playwright/test';
 import { HAS_SHARED } from '../helpers/shared.ts';
-import { detectAstronaut, loadOriginalModel, openStudio } from './support.ts';
-
-async function seriousViolations(page: Page) {
-  const { violations } = await new AxeBuilder({ page }).analyze();
-  return violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target.join(' ')) }));
-}
+import { detectAstronaut, loadOriginalModel, openStudio, seriousViolations } from './support.ts';
 
 test.describe('accessibility', () => {
   test('main page has no serious or critical violations', async ({ page }) => {
     await openStudio(page);
+    expect(await seriousViolations(page)).toEqual([]);
+  });
+
+  test('datasets and evaluation pages have no serious or critical violations', async ({ page }) => {
+    await openStudio(page, '#datasets');
+    await expect(page.getByTestId('dataset-empty')).toBeVisible();
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.getByTestId('nav-evaluate').click();
+    await expect(page.getByTestId('eval-no-dataset')).toBeVisible();
     expect(await seriousViolations(page)).toEqual([]);
   });
 

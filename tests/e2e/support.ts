@@ -3,6 +3,7 @@
  * CI → skip, missing with CI=true → tests/helpers/shared.ts throws), the astronaut PNG built from the
  * golden .npy, model loading, reading boxes from the overlay, and IoU.
  */
+import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page, type TestInfo } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -82,6 +83,22 @@ export async function dropFile(page: Page, target: string, file: FilePayload): P
   await el.dispatchEvent('drop', { dataTransfer });
 }
 
+/** Drops several files at once on the element with test id `target`. */
+export async function dropFiles(page: Page, target: string, files: FilePayload[]): Promise<void> {
+  const dataTransfer = await page.evaluateHandle((payloads) => {
+    const dt = new DataTransfer();
+    for (const { b64, name, mimeType } of payloads) {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      dt.items.add(new File([bytes], name, { type: mimeType }));
+    }
+    return dt;
+  }, files.map((f) => ({ b64: f.buffer.toString('base64'), name: f.name, mimeType: f.mimeType })));
+  const el = page.getByTestId(target);
+  await el.dispatchEvent('dragenter', { dataTransfer });
+  await el.dispatchEvent('dragover', { dataTransfer });
+  await el.dispatchEvent('drop', { dataTransfer });
+}
+
 /** Selects the astronaut PNG in the image tab and waits for the detection to finish. */
 export async function detectAstronaut(page: Page): Promise<void> {
   await page.getByTestId('tab-image').click();
@@ -112,4 +129,12 @@ export async function screenshot(page: Page, testInfo: TestInfo, name: string): 
   const path = testInfo.outputPath(`${name}.png`);
   await page.screenshot({ path, fullPage: true });
   await testInfo.attach(name, { path, contentType: 'image/png' });
+}
+
+/** Serious or critical axe violations on the page as it is now (empty list = pass). */
+export async function seriousViolations(page: Page) {
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target.join(' ')) }));
 }

@@ -41,6 +41,8 @@ export type { GpFitInfo, GpFitOptions } from './gaussian-process.ts';
 export { acqMax, ucbBatch } from './acquisition.ts';
 export type { AcqMaxOptions, AcqMaxResult } from './acquisition.ts';
 export { minimizeBox } from './bounded-lbfgs.ts';
+/** numpy's MT19937 `RandomState`: the stream `fitGp` / `acqMax` draw from (seeded like `random_state`). */
+export { RandomState } from '../util/mt19937.ts';
 export type { BoxMinimizeOptions, BoxMinimizeResult, ValueAndGradient } from './bounded-lbfgs.ts';
 export {
   sparsityPenalty,

@@ -109,6 +109,11 @@ export class ModelState {
     await this.#load(record.name, async () => record.bytes);
   }
 
+  /** Re-reads the stored-model list (another feature stored a model, e.g. the rate editor's pruned one). */
+  refreshStored(): Promise<void> {
+    return this.#refreshList();
+  }
+
   async remove(id: string): Promise<void> {
     await deleteModel(id);
     await this.#refreshList();

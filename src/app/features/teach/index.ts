@@ -1,0 +1,2 @@
+export { default as TeachPage } from './TeachPage.svelte';
+export { TeachState, STEPS } from './teach-state.svelte.ts';
