@@ -26,6 +26,7 @@ export * from './search/index.ts';
 export { createTrainableEResFD, fromHwio, type TrainableEResFD } from './model/eresfd/trainable.ts';
 export { createTrainer, validateTrainConfig, DEFAULT_TRAIN_CONFIG, type TrainConfig, type Trainer, type TrainerHooks, type TrainerState, type EpochRecord, type StepProgress } from './train/trainer.ts';
 export { widerBoxes, subsetSource, type FaceSample, type SampleSource } from './train/sample-source.ts';
+export { runTraining, trainingEpochsCsv, validateTrainingRunConfig, DEFAULT_TRAINING_RUN_CONFIG, FINAL_TRAINING_TAG, type TrainingRunConfig, type TrainingRunState, type TrainingEpochRow, type TrainingEvent, type RunTrainingOptions } from './train/run-training.ts';
 export { registerWasmTrainingKernels } from './backend/conv-grad.ts';
 export { registerCpuKernelFixes } from './backend/cpu-kernel-fixes.ts';
 export { matchTargets, matchBatch, type BatchMatch, type MatchResult } from './loss/match.ts';

@@ -231,21 +231,31 @@ export function createTrainer(model: TrainableEResFD, train: SampleSource, val: 
       // Prefetch: the next batch decodes and augments while the current step runs on the backend.
       const batchAt = (s: number) => buildBatch(order.slice(s * cfg.batchSize, (s + 1) * cfg.batchSize).map((i) => trainSample(i, epoch)));
       let next = batchAt(0);
-      for (let s = 0; s < steps; s++) {
-        abortIfNeeded(hooks.signal);
-        const batch = await next;
-        if (s + 1 < steps) next = batchAt(s + 1);
-        const pair = step(batch);
-        const prev: tf.Tensor1D | null = total;
-        total = prev ? (tf.add(prev, pair) as tf.Tensor1D) : tf.clone(pair);
-        prev?.dispose();
-        images += batch.count;
-        if (hooks.onProgress && ((s + 1) % cfg.reportEvery === 0 || s + 1 === steps)) {
-          const [l, c] = (await pair.data()) as Float32Array;
-          const elapsed = (now() - t0) / 1000;
-          hooks.onProgress({ epoch, step: s + 1, steps, lossL: l!, lossC: c!, imagesPerSec: images / elapsed, etaSeconds: (elapsed / (s + 1)) * (steps - s - 1) });
+      try {
+        for (let s = 0; s < steps; s++) {
+          abortIfNeeded(hooks.signal);
+          const batch = await next;
+          if (s + 1 < steps) next = batchAt(s + 1);
+          const pair = step(batch);
+          const prev: tf.Tensor1D | null = total;
+          total = prev ? (tf.add(prev, pair) as tf.Tensor1D) : tf.clone(pair);
+          prev?.dispose();
+          images += batch.count;
+          try {
+            if (hooks.onProgress && ((s + 1) % cfg.reportEvery === 0 || s + 1 === steps)) {
+              const [l, c] = (await pair.data()) as Float32Array;
+              const elapsed = (now() - t0) / 1000;
+              hooks.onProgress({ epoch, step: s + 1, steps, lossL: l!, lossC: c!, imagesPerSec: images / elapsed, etaSeconds: (elapsed / (s + 1)) * (steps - s - 1) });
+            }
+          } finally {
+            pair.dispose();
+          }
         }
-        pair.dispose();
+      } catch (e) {
+        // An abort mid-epoch (pause, cancel) must not leak the running loss sum.
+        (total as tf.Tensor1D | null)?.dispose();
+        next.catch(() => {});
+        throw e;
       }
       const sums = total ? ((await total.data()) as Float32Array) : Float32Array.of(NaN, NaN);
       total?.dispose();
