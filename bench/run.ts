@@ -11,6 +11,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import '../src/platform/node/backends.ts';
 import { benchForward, type ForwardBenchResult } from './forward-bench.ts';
+import { formatTrainBench, runTrainBench } from './train-bench.ts';
 import { formatCompactBench, runCompactBench } from './compact.bench.ts';
 import { runFpgmBench } from './fpgm.bench.ts';
 import { runSearchBench } from './search.bench.ts';
@@ -38,6 +39,11 @@ async function nodeSection(model: Uint8Array): Promise<void> {
   console.log('\n## Inference at 480×640, Node');
   console.log(row('node', await benchForward(model, 'wasm', args.quick ? 5 : 20)));
   console.log(row('node', await benchForward(model, 'cpu', args.quick ? 2 : 3, 1)));
+
+  console.log('\n## Training throughput, Node WASM (one step: forward, MultiBoxLoss, backward, Adam; target ≥ 0.5× PyTorch)');
+  for (const [batch, size] of [[2, 320], [8, 640]] as const) {
+    console.log(formatTrainBench(await runTrainBench('wasm', { batch, size, steps: args.quick ? 3 : batch === 8 ? 7 : 15, model })));
+  }
 
   console.log('\n## Compaction (issue 7), Node WASM, ms/frame at 480×640');
   const ckpt = (n: string) => ({ name: n, bytes: new Uint8Array(readFileSync(resolve(SHARED, 'models', n))) });

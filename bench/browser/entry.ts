@@ -1,11 +1,14 @@
 /** Bench page entry: exposes the isomorphic benchmarks to the Playwright driver in bench/run.ts. */
 import '../../src/platform/browser/register-backends.ts';
 import '@tensorflow/tfjs-backend-wasm';
+// Gradients for the training benchmark (the ESM twin of what tests/helpers/tf-gradients.ts loads in Node).
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import * as tf from '@tensorflow/tfjs-core';
 import { benchForward } from '../forward-bench.ts';
+import { runTrainBench } from '../train-bench.ts';
 import { formatCompactBench, runCompactBench } from '../compact.bench.ts';
 import {
-  createEResFD, createTrainableEResFD, matchBatch, multiboxLossFromMatch, priorBoxes, fpgmDistanceSums, fpgmDistanceSumsOps, fpgmDistancesPath, normalizeImage, planFpgm, planFpgmTf, readCheckpoint, selectBackend, CODE_GROUPING,
+  createEResFD, createTrainableEResFD, matchBatch, registerWasmTrainingKernels, multiboxLossFromMatch, priorBoxes, fpgmDistanceSums, fpgmDistanceSumsOps, fpgmDistancesPath, normalizeImage, planFpgm, planFpgmTf, readCheckpoint, selectBackend, CODE_GROUPING,
   type BackendName,
 } from '../../src/core/index.ts';
 
@@ -13,6 +16,8 @@ declare global {
   interface Window {
     bench: {
       forward(modelB64: string, backend: BackendName, runs: number): ReturnType<typeof benchForward>;
+      /** Training throughput (bench/train-bench.ts) on one backend; the checkpoint is optional. */
+      train(backend: BackendName, batch: number, size: number, steps: number, modelB64?: string): ReturnType<typeof runTrainBench>;
       info(): Promise<{ crossOriginIsolated: boolean; webgpu: boolean; wasmThreads: boolean; wasmSimd: boolean }>;
       /** Per-level heads (NHWC, flattened) of a model on an RGB image, for parity checks against the goldens. */
       heads(modelB64: string, rgbB64: string, height: number, width: number, backend: BackendName): Promise<{ backend: string; loc: string[]; conf: string[] }>;
@@ -33,8 +38,12 @@ const toB64 = (a: Float32Array): string => {
   return btoa(s);
 };
 
+// WASM lacks the conv weight-gradient kernels the training benchmark needs.
+registerWasmTrainingKernels();
+
 window.bench = {
   forward: (b64, backend, runs) => benchForward(fromB64(b64), backend, runs),
+  train: (backend, batch, size, steps, modelB64) => runTrainBench(backend, { batch, size, steps, ...(modelB64 ? { model: fromB64(modelB64) } : {}) }),
   heads: async (modelB64, rgbB64, height, width, backend) => {
     const sel = await selectBackend([backend]);
     const model = createEResFD(readCheckpoint(fromB64(modelB64)).stateDict);

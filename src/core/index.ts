@@ -28,10 +28,12 @@ export { createTrainer, validateTrainConfig, DEFAULT_TRAIN_CONFIG, type TrainCon
 export { widerBoxes, subsetSource, type FaceSample, type SampleSource } from './train/sample-source.ts';
 export { runTraining, trainingEpochsCsv, validateTrainingRunConfig, DEFAULT_TRAINING_RUN_CONFIG, FINAL_TRAINING_TAG, type TrainingRunConfig, type TrainingRunState, type TrainingEpochRow, type TrainingEvent, type RunTrainingOptions } from './train/run-training.ts';
 export { registerWasmTrainingKernels } from './backend/conv-grad.ts';
+export { registerWasmCopyKernels } from './backend/kernels/wasm-copy.ts';
 export { registerCpuKernelFixes } from './backend/cpu-kernel-fixes.ts';
 export { matchTargets, matchBatch, type BatchMatch, type MatchResult } from './loss/match.ts';
 export { multiboxLoss, multiboxLossFromMatch, type MultiboxLossResult } from './loss/multibox-loss.ts';
 export { createTorchAdam, type TorchAdam, type AdamState } from './train/adam.ts';
+export { createTrainStep, type TrainBatch, type TrainStep } from './train/train-step.ts';
 export { augmentTrain, planTrainAugmentation, renderTrainAugmentation, DEFAULT_TRAIN_AUGMENT_CONFIG, type TrainAugmentConfig } from './augment/augment-train.ts';
 export { preprocessVal } from './augment/preprocess-val.ts';
 export { createRng } from './util/random.ts';

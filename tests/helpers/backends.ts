@@ -4,10 +4,12 @@ import '@tensorflow/tfjs-backend-wasm';
 import './tf-gradients.ts';
 import { registerWasmTrainingKernels } from '../../src/core/backend/conv-grad.ts';
 import { registerCpuKernelFixes } from '../../src/core/backend/cpu-kernel-fixes.ts';
+import { registerWasmCopyKernels } from '../../src/core/backend/kernels/wasm-copy.ts';
 import { selectBackend } from '../../src/core/backend/select-backend.ts';
 import type { BackendName } from '../../src/core/types.ts';
 
 registerWasmTrainingKernels();
+registerWasmCopyKernels();
 registerCpuKernelFixes();
 
 export const NODE_BACKENDS: BackendName[] = ['wasm', 'cpu'];

@@ -152,12 +152,13 @@ export function resampleRegion(
       continue;
     }
     const rowBase = y * W * C;
+    const { start: sx, count: nx, weights: wx } = tx;
     for (let o = 0; o < outWidth; o++) {
-      const s = tx.start[o]!, n = tx.count[o]!, wb = o * tx.maxTaps;
+      const s = sx[o]!, n = nx[o]!, wb = o * tx.maxTaps;
       let a0 = 0, a1 = 0, a2 = 0;
       for (let i = 0; i < n; i++) {
         const x = s + i;
-        const w = tx.weights[wb + i]!;
+        const w = wx[wb + i]!;
         if (x < 0) {
           a0 += w * f0;
           a1 += w * f1;
@@ -176,12 +177,13 @@ export function resampleRegion(
   }
   const out = new Uint8Array(outWidth * outHeight * 3);
   const rowStride = outWidth * 3;
+  const wy = ty.weights;
   for (let o = 0; o < outHeight; o++) {
     const s = ty.start[o]! - rowMin, n = ty.count[o]!, wb = o * ty.maxTaps;
     const dst = o * rowStride;
     for (let j = 0; j < rowStride; j++) {
       let acc = 0;
-      for (let i = 0; i < n; i++) acc += ty.weights[wb + i]! * tmp[(s + i) * rowStride + j]!;
+      for (let i = 0, t = s * rowStride + j; i < n; i++, t += rowStride) acc += wy[wb + i]! * tmp[t]!;
       // Round half up and clamp, as Pillow's clip8 does.
       out[dst + j] = acc <= 0 ? 0 : acc >= 255 ? 255 : Math.floor(acc + 0.5);
     }

@@ -7,10 +7,10 @@
  *   DepthwiseConv2dNativeBackpropFilter  depthwise/separable conv weight gradient (not used by EResFD)
  *   UnsortedSegmentSum                   gradient of tf.gather                    (not used by EResFD)
  *
- * WASM 4.22 already has ResizeNearestNeighborGrad (correct, unlike CPU's: cpu-kernel-fixes.ts),
- * MaxPoolGrad, AvgPoolGrad, ResizeBilinearGrad; the gradients of relu, max, maximum,
- * moments/batchNorm, logSumExp, concat, slice, pad, transpose and the loss ops are compositions of
- * kernels WASM has. It also has Conv2DBackpropInput, but as a scalar loop 4–8× slower than a
+ * WASM 4.22 already has ResizeNearestNeighborGrad (correct, unlike CPU's: cpu-kernel-fixes.ts, but
+ * slow, so the FPN's exact 2× case is replaced: see resizeNearestNeighborGrad), MaxPoolGrad,
+ * AvgPoolGrad, ResizeBilinearGrad; the gradients of relu, max, maximum, moments/batchNorm,
+ * logSumExp, concat, slice, pad, transpose and the loss ops are compositions of kernels WASM has. It also has Conv2DBackpropInput, but as a scalar loop 4–8× slower than a
  * convolution on the stride-1/2 3×3 layers that dominate EResFD, so that one is replaced there
  * (and kept for the strided cases where it wins). Its OneHot writes int32 whatever dtype is asked
  * for, so callers must cast (the loss does).
@@ -19,10 +19,11 @@
  * with the backend, the way tfjs-backend-wasm composes its own kernels), and frees every
  * intermediate with `backend.disposeData`; the engine never sees the intermediates.
  *
- *   Conv2DBackpropFilter: a stride-1 convolution of the transposed input with the transposed,
- *     s-dilated dy (see backpropFilter) — one XNNPACK Conv2D plus three transposes. (A per-tap
- *     strided-slice + GEMM version measured 7–20× slower: WASM's transposed BatchMatMul and
- *     StridedSlice are slow.)
+ *   Conv2DBackpropFilter: on small maps, a stride-1 convolution of the transposed input with the
+ *     transposed, s-dilated dy — one XNNPACK Conv2D plus three transposes (backpropFilterByConv); on
+ *     large stride-1 or 1×1 ones, one XNNPACK GEMM per filter tap over slices of the transposed
+ *     input, all with dy as the packed operand (backpropFilterByTaps). Both avoid WASM's transposed
+ *     BatchMatMul and StridedSlice, which are slow.
  *   Conv2DBackpropInput: the stride-1 correlation of the zero-dilated dy with the flipped,
  *     transposed filter (see backpropInput).
  *   Depthwise (multiplier M): the depthwise conv equals a dense conv with the block-diagonal filter
@@ -35,6 +36,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { DataId, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { nearestSourceIndex } from './cpu-kernel-fixes.ts';
 
 const BACKEND = 'wasm';
 
@@ -42,6 +44,8 @@ const BACKEND = 'wasm';
 interface WasmBackendLike {
   disposeData(dataId: DataId, force?: boolean): boolean;
   makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number, values?: tf.backend_util.BackendValues): TensorInfo;
+  /** A view of a tensor's data on the WASM heap (valid until the next allocation). */
+  typedArrayFromHeap(info: TensorInfo): Float32Array;
 }
 
 type Conv2DDataFormat = 'NHWC' | 'NCHW';
@@ -72,25 +76,17 @@ function assertNoDilation(dilations: number | [number, number] | undefined, kern
   if (d[0] !== 1 || d[1] !== 1) throw new Error(`conv-grad: ${kernel} on WASM supports dilation 1 only`);
 }
 
+type Conv2DInfo = ReturnType<typeof tf.backend_util.computeConv2DInfo>;
+
 /**
- * dW `[KH, KW, Ci, Co]` of a stride-s NHWC conv from x `[B, H, W, Ci]` and dy `[B, OH, OW, Co]`.
- *
- * dW[kh,kw,ci,co] = Σ_{b,oy,ox} x_pad[b, s·oy+kh, s·ox+kw, ci] · dy[b, oy, ox, co] is itself a
- * convolution: input xᵀ `[Ci, H, W, B]` (ci as batch, b as channels), filter dyᵀ `[OH, OW, B, Co]`
- * dilated by s, stride 1, the forward's padding. WASM runs it with its fast (XNNPACK) Conv2D; the
- * output is `[Ci, KH, KW, Co]` (cropped when the forward ignored trailing rows/cols).
+ * dW as one convolution: dW[kh,kw,ci,co] = Σ_{b,oy,ox} x_pad[b, s·oy+kh, s·ox+kw, ci] · dy[b, oy, ox, co]
+ * is a convolution with input xᵀ `[Ci, H, W, B]` (ci as batch, b as channels), filter dyᵀ
+ * `[OH, OW, B, Co]` dilated by s, stride 1, the forward's padding; output `[Ci, ≥KH, ≥KW, Co]`
+ * (cropped when the forward ignored trailing rows/cols). Few kernels: the better choice for small maps.
  */
-function backpropFilter(
-  backend: WasmBackendLike, x: TensorInfo, dy: TensorInfo, filterShape: [number, number, number, number],
-  strides: number | [number, number], pad: ConvPad, dimRoundingMode?: 'floor' | 'round' | 'ceil',
-): TensorInfo {
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
-  const { batchSize: B, inHeight: H, inWidth: W, inChannels: Ci, outHeight: OH, outWidth: OW, outChannels: Co,
+function backpropFilterByConv(backend: WasmBackendLike, x: TensorInfo, dy: TensorInfo, info: Conv2DInfo): TensorInfo {
+  const { inHeight: H, inWidth: W, inChannels: Ci, outHeight: OH, outWidth: OW, outChannels: Co,
     filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw, padInfo } = info;
-  if (dy.shape[0] !== B || dy.shape[1] !== OH || dy.shape[2] !== OW || dy.shape[3] !== Co) {
-    throw new Error(`conv-grad: dy [${dy.shape.join(', ')}] does not fit conv output [${B}, ${OH}, ${OW}, ${Co}]`);
-  }
   const top = padInfo.top, left = padInfo.left;
   // Pad the far side just enough for the last tap; rows the forward never read are cropped below.
   const bottom = Math.max(0, KH + (OH - 1) * sh - H - top);
@@ -108,6 +104,71 @@ function backpropFilter(
     free(backend, xT, dyT, conv);
     if (!exact) free(backend, cropped);
   }
+}
+
+/**
+ * dW one tap at a time: dW[kh,kw] = X_khkwᵀ · dY with dY = dy as `[B·OH·OW, Co]` and
+ * X_khkw[ci, (b, oy, ox)] = x_pad[b, s·oy+kh, s·ox+kw, ci], a slice of the transposed, padded x viewed
+ * as `[Ci, B, Hp/s, s, Wp/s, s]`. Each tap is a WASM BatchMatMul (XNNPACK fully-connected) with dY
+ * as its weights — the same tensor for every tap, so packed once. The single convolution above has
+ * dy as its filter instead, with inner products of only B values per tap, which XNNPACK runs 1.2–4×
+ * slower on large maps (measured at [8,160,160,16]: 3×3 94 → 77 ms, 1×1 53 → 15 ms).
+ */
+function backpropFilterByTaps(backend: WasmBackendLike, x: TensorInfo, dy: TensorInfo, info: Conv2DInfo): TensorInfo {
+  const { batchSize: B, inHeight: H, inWidth: W, inChannels: Ci, outHeight: OH, outWidth: OW, outChannels: Co,
+    filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw, padInfo } = info;
+  const owned: TensorInfo[] = [];
+  const keep = (t: TensorInfo) => (owned.push(t), t);
+  try {
+    const top = padInfo.top, left = padInfo.left;
+    // Padded extent: every row/col a tap reads, and x itself, rounded up to a multiple of the stride.
+    const Hp = sh * Math.ceil(Math.max(sh * (OH - 1) + KH, top + H) / sh);
+    const Wp = sw * Math.ceil(Math.max(sw * (OW - 1) + KW, left + W) / sw);
+    const xT = keep(run(backend, 'Transpose', { x }, { perm: [3, 0, 1, 2] })); // [Ci, B, H, W]
+    const xP = Hp === H && Wp === W ? xT : keep(run(backend, 'PadV2', { x: xT }, {
+      paddings: [[0, 0], [0, 0], [top, Hp - H - top], [left, Wp - W - left]], constantValue: 0 }));
+    const x6 = keep(reshape(backend, xP, [Ci, B, Hp / sh, sh, Wp / sw, sw]));
+    const m = B * OH * OW;
+    const dY = keep(reshape(backend, dy, [1, m, Co]));
+    const taps: TensorInfo[] = [];
+    for (let kh = 0; kh < KH; kh++) {
+      for (let kw = 0; kw < KW; kw++) {
+        const slice = keep(run(backend, 'Slice', { x: x6 }, {
+          begin: [0, 0, Math.floor(kh / sh), kh % sh, Math.floor(kw / sw), kw % sw], size: [Ci, B, OH, 1, OW, 1] }));
+        const a = keep(reshape(backend, slice, [1, Ci, m]));
+        taps.push(keep(run(backend, 'BatchMatMul', { a, b: dY }, { transposeA: false, transposeB: false }))); // [1, Ci, Co]
+      }
+    }
+    const stacked = taps.length === 1 ? taps[0]! : keep(run(backend, 'Concat', taps as unknown as NamedTensorInfoMap, { axis: 0 }));
+    return reshape(backend, stacked, [KH, KW, Ci, Co]);
+  } finally {
+    free(backend, ...owned);
+  }
+}
+
+/**
+ * Per-tap GEMMs from this many output pixels per image on, for stride-1 or 1×1 convs. Measured on
+ * WASM: they win from 80×80 at batch 8 and from 40×40 at batch 2 (the single convolution's inner
+ * products grow with the batch), and 1×1 ones 3–4× on large maps; below, the single convolution's
+ * few kernels win. Strided k×k taps are element-wise gathers, slower than the convolution.
+ */
+const TAPS_MIN_PIXELS = 2048;
+let backpropFilterMode: 'auto' | 'conv' | 'taps' = 'auto';
+
+/** dW `[KH, KW, Ci, Co]` of a stride-s NHWC conv from x `[B, H, W, Ci]` and dy `[B, OH, OW, Co]`. */
+function backpropFilter(
+  backend: WasmBackendLike, x: TensorInfo, dy: TensorInfo, filterShape: [number, number, number, number],
+  strides: number | [number, number], pad: ConvPad, dimRoundingMode?: 'floor' | 'round' | 'ceil',
+): TensorInfo {
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+  const { batchSize: B, outHeight: OH, outWidth: OW, outChannels: Co, filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw } = info;
+  if (dy.shape[0] !== B || dy.shape[1] !== OH || dy.shape[2] !== OW || dy.shape[3] !== Co) {
+    throw new Error(`conv-grad: dy [${dy.shape.join(', ')}] does not fit conv output [${B}, ${OH}, ${OW}, ${Co}]`);
+  }
+  const byTaps = backpropFilterMode === 'taps'
+    || (backpropFilterMode === 'auto' && (sh * sw === 1 || KH * KW === 1) && OH * OW >= TAPS_MIN_PIXELS);
+  return byTaps ? backpropFilterByTaps(backend, x, dy, info) : backpropFilterByConv(backend, x, dy, info);
 }
 
 const conv2DBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
@@ -162,14 +223,30 @@ function backpropInput(
     if (rowStart > 0 || colStart > 0 || rows !== dyd.shape[1] || cols !== dyd.shape[2]) {
       dyd = keep(run(backend, 'Slice', { x: dyd }, { begin: [0, rowStart, colStart, 0], size: [B, rows, cols, Co] }));
     }
-    const flipped = keep(run(backend, 'Reverse', { x: filter }, { dims: [0, 1] }));
-    const wT = keep(run(backend, 'Transpose', { x: flipped }, { perm: [0, 1, 3, 2] })); // [KH, KW, Co, Ci]
+    const wT = keep(flippedTransposedFilter(backend, filter)); // [KH, KW, Co, Ci]
     return run(backend, 'Conv2D', { x: dyd, filter: wT }, {
       strides: [1, 1], pad: [[0, 0], [padT, padB], [padL, padR], [0, 0]], dataFormat: 'NHWC', dilations: [1, 1],
     });
   } finally {
     free(backend, ...owned);
   }
+}
+
+/**
+ * f'[kh, kw, co, ci] = f[KH−1−kh, KW−1−kw, ci, co], written on the host: filters are a few thousand
+ * values, and WASM's Reverse + Transpose kernels cost ~50 µs per backward conv for them.
+ */
+function flippedTransposedFilter(backend: WasmBackendLike, filter: TensorInfo): TensorInfo {
+  const [KH, KW, Ci, Co] = filter.shape as [number, number, number, number];
+  const f = backend.typedArrayFromHeap(filter);
+  const out = new Float32Array(f.length);
+  for (let kh = 0; kh < KH; kh++) {
+    for (let kw = 0; kw < KW; kw++) {
+      const src = ((KH - 1 - kh) * KW + (KW - 1 - kw)) * Ci * Co, dst = (kh * KW + kw) * Co * Ci;
+      for (let ci = 0; ci < Ci; ci++) for (let co = 0; co < Co; co++) out[dst + co * Ci + ci] = f[src + ci * Co + co]!;
+    }
+  }
+  return backend.makeOutput([KH, KW, Co, Ci], 'float32', undefined, out);
 }
 
 /** WASM's own Conv2DBackpropInput, kept for the strided cases where it beats the zero-dilated conv. */
@@ -268,6 +345,47 @@ const unsortedSegmentSum: KernelFunc = ({ inputs, backend: b, attrs }) => {
   }
 };
 
+const isPowerOfTwo = (n: number): boolean => n >= 1 && Number.isInteger(n) && (n & (n - 1)) === 0;
+
+/** Whether the forward nearest resize copied source pixel i to output pixels f·i … f·i + f − 1. */
+function isBlockUpsample(inSize: number, outSize: number, alignCorners: boolean, halfPixelCenters: boolean): boolean {
+  const f = outSize / inSize;
+  if (!Number.isInteger(f)) return false;
+  return nearestSourceIndex(inSize, outSize, alignCorners, halfPixelCenters).every((src, o) => src === Math.floor(o / f));
+}
+
+let nativeResizeNearestNeighborGrad: KernelFunc | undefined;
+
+/**
+ * ResizeNearestNeighborGrad when the forward was a block upsampling (the FPN's exact 2×, SPEC §1.4):
+ * each source pixel's gradient is the sum of its fy×fx block of dy, i.e. an average pool times fy·fx
+ * — exact up to summation order for power-of-two blocks. Every other case goes to WASM's own kernel,
+ * which searches each pixel's window in a scalar loop (10 ms for an [8,160,160,16] dy, the pool 1 ms).
+ */
+const resizeNearestNeighborGrad: KernelFunc = (args) => {
+  const { inputs, backend: b, attrs } = args;
+  const backend = b as unknown as WasmBackendLike;
+  const { images, dy } = inputs as { images: TensorInfo; dy: TensorInfo };
+  const { alignCorners = false, halfPixelCenters = false } = attrs as { alignCorners?: boolean; halfPixelCenters?: boolean };
+  const [, inH, inW] = images.shape as [number, number, number, number];
+  const [, outH, outW] = dy.shape as [number, number, number, number];
+  const fy = outH / inH, fx = outW / inW;
+  const blocks = dy.dtype === 'float32' && isPowerOfTwo(fy * fx)
+    && isBlockUpsample(inH, outH, alignCorners, halfPixelCenters) && isBlockUpsample(inW, outW, alignCorners, halfPixelCenters);
+  if (!blocks) {
+    if (!nativeResizeNearestNeighborGrad) throw new Error('conv-grad: WASM ResizeNearestNeighborGrad is not registered');
+    return nativeResizeNearestNeighborGrad(args);
+  }
+  if (fy * fx === 1) return run(backend, 'Identity', { x: dy });
+  const pooled = run(backend, 'AvgPool', { x: dy }, { filterSize: [fy, fx], strides: [fy, fx], pad: 'valid' });
+  const scale = backend.makeOutput([], 'float32', undefined, Float32Array.of(fy * fx));
+  try {
+    return run(backend, 'Multiply', { a: pooled, b: scale });
+  } finally {
+    free(backend, pooled, scale);
+  }
+};
+
 const KERNELS: ReadonlyArray<{ kernelName: string; kernelFunc: KernelFunc }> = [
   { kernelName: 'Conv2DBackpropFilter', kernelFunc: conv2DBackpropFilter },
   { kernelName: 'DepthwiseConv2dNativeBackpropInput', kernelFunc: depthwiseBackpropInput },
@@ -287,14 +405,20 @@ export interface WasmTrainingKernelOptions {
    * WASM's kernel untouched.
    */
   backpropInput?: 'auto' | 'conv' | 'native';
+  /**
+   * Conv2DBackpropFilter on WASM: 'auto' (default) picks per-tap GEMMs on large maps and the single
+   * convolution on small ones; 'conv' / 'taps' force one (tests).
+   */
+  backpropFilter?: 'auto' | 'conv' | 'taps';
 }
 
 /**
- * Registers the missing WASM gradient kernels (and, unless `backpropInput: 'native'`, the faster
- * Conv2DBackpropInput). Idempotent; a missing kernel that WASM (a later TF.js) already provides is
- * left alone. Returns the names registered by this call. ('native' after an earlier call does not
- * restore WASM's kernel; it only skips the replacement.) Call it from an entry point after importing
- * `@tensorflow/tfjs-backend-wasm`; the backend need not be initialised yet.
+ * Registers the missing WASM gradient kernels, the faster ResizeNearestNeighborGrad and (unless
+ * `backpropInput: 'native'`) the faster Conv2DBackpropInput; `backpropFilter` picks how
+ * Conv2DBackpropFilter computes. Idempotent; a missing kernel that WASM (a later TF.js) already
+ * provides is left alone. Returns the names registered by this call. ('native' after an earlier call
+ * does not restore WASM's kernel; it only skips the replacement.) Call it from an entry point after
+ * importing `@tensorflow/tfjs-backend-wasm`; the backend need not be initialised yet.
  */
 export function registerWasmTrainingKernels(options: WasmTrainingKernelOptions = {}): string[] {
   const added: string[] = [];
@@ -303,6 +427,14 @@ export function registerWasmTrainingKernels(options: WasmTrainingKernelOptions =
     tf.registerKernel({ kernelName, backendName: BACKEND, kernelFunc });
     added.push(kernelName);
   }
+  const resizeGrad = tf.getKernel('ResizeNearestNeighborGrad', BACKEND);
+  if (resizeGrad && resizeGrad.kernelFunc !== resizeNearestNeighborGrad) {
+    nativeResizeNearestNeighborGrad = resizeGrad.kernelFunc;
+    tf.unregisterKernel('ResizeNearestNeighborGrad', BACKEND);
+    tf.registerKernel({ ...resizeGrad, kernelFunc: resizeNearestNeighborGrad });
+    added.push('ResizeNearestNeighborGrad');
+  }
+  backpropFilterMode = options.backpropFilter ?? 'auto';
   const mode = options.backpropInput ?? 'auto';
   if (mode !== 'native') {
     backpropInputMode = mode;
@@ -322,4 +454,4 @@ export function registerWasmTrainingKernels(options: WasmTrainingKernelOptions =
 }
 
 /** Kernel names this module provides for WASM (for diagnostics and tests). */
-export const WASM_TRAINING_KERNELS: readonly string[] = [...KERNELS, ...REPLACEMENTS].map((k) => k.kernelName);
+export const WASM_TRAINING_KERNELS: readonly string[] = [...KERNELS, ...REPLACEMENTS].map((k) => k.kernelName).concat('ResizeNearestNeighborGrad');

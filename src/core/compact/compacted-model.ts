@@ -13,7 +13,7 @@ import { runGraph, type GraphOptions, type GraphOutput, type LayerOps } from '..
 import type { StateDict } from '../types.ts';
 import { analyzeChannels, type BorderStrategy, type ChannelAnalysis } from './channel-dependencies.ts';
 import { foldCompaction, type CompactConv, type CompactWeights } from './fold.ts';
-import { convOutputSize } from './inference-graph.ts';
+import { convOutputSize, fusionCoefficients } from './inference-graph.ts';
 
 export interface CompactConvInfo {
   name: string;
@@ -100,7 +100,7 @@ export function createCompactedModel(weights: CompactWeights): CompactedModel {
       border: live && conv.border ? tf.tensor4d(conv.border, [k, k, 1, conv.keptOut.length]) : null,
     });
   }
-  const fpnWeights = tf.tensor2d(weights.w1, [2, 9]);
+  const coefficients = fusionCoefficients(weights.w1);
   // Per network input size (not per conv input size: the pyramid has six of those): conv name →
   // [1, h', w', out] bias + exact contribution of the removed constants.
   const biasMaps = new Map<string, Map<string, tf.Tensor4D>>();
@@ -160,8 +160,8 @@ export function createCompactedModel(weights: CompactWeights): CompactedModel {
 
   const ops: LayerOps = {
     convBn: (spec, x) => apply(spec, x, spec.relu),
-    head: (spec, x) => apply(spec, x, false),
-    fpnWeights: () => fpnWeights,
+    heads: (loc, conf, x) => [apply(loc, x, false), apply(conf, x, false)],
+    fusionCoefficients: coefficients,
   };
   let disposed = false;
   return {
@@ -181,7 +181,6 @@ export function createCompactedModel(weights: CompactWeights): CompactedModel {
       for (const maps of biasMaps.values()) tf.dispose([...maps.values()]);
       biasMaps.clear();
       current = null;
-      fpnWeights.dispose();
     },
   };
 }

@@ -45,7 +45,7 @@ export interface CompactWeights {
   source: string;
   strategy: BorderStrategy;
   convs: CompactConv[];
-  /** FPN fusion weights `w1` [2, 9], raw (runGraph normalises them). */
+  /** FPN fusion weights `w1` [2, 9], raw (the model turns them into fusion coefficients). */
   w1: Float32Array;
 }
 

@@ -7,7 +7,8 @@
  * (the compaction tests compare both end to end).
  */
 import { CONV_BY_NAME, STAGE_BLOCKS, type ConvSpec } from '../model/eresfd/architecture.ts';
-import { FPN_EPS } from '../model/eresfd/constants.ts';
+
+export { fusionCoefficients } from '../model/eresfd/graph.ts';
 
 export interface GraphValue {
   id: string;
@@ -156,24 +157,6 @@ let cached: InferenceGraph | null = null;
 export function inferenceGraph(): InferenceGraph {
   cached ??= build();
   return cached;
-}
-
-/**
- * Coefficients (a, b) of each FPN fusion column j as runGraph's `fuse` applies them:
- * out = (wn0·x + wn1·y) / (wn0 + wn1 + eps) with wn = relu(w1) / (Σ_rows relu(w1) + eps).
- * A coefficient is exactly 0 iff the raw weight is ≤ 0 (then relu zeroes it on every backend).
- */
-export function fusionCoefficients(w1: Float32Array): Array<[number, number]> {
-  const out: Array<[number, number]> = [];
-  for (let j = 0; j < 9; j++) {
-    const r0 = Math.max(w1[j]!, 0);
-    const r1 = Math.max(w1[9 + j]!, 0);
-    const n0 = r0 / (r0 + r1 + FPN_EPS);
-    const n1 = r1 / (r0 + r1 + FPN_EPS);
-    const d = n0 + n1 + FPN_EPS;
-    out.push([n0 / d, n1 / d]);
-  }
-  return out;
 }
 
 /** Spatial output size of a conv for an input of h×w (explicit symmetric padding). */

@@ -15,6 +15,7 @@ import { multiboxLossFromMatch } from '../loss/multibox-loss.ts';
 import { augmentTrain, type TrainAugmentConfig } from '../augment/augment-train.ts';
 import { preprocessVal } from '../augment/preprocess-val.ts';
 import { createTorchAdam, type AdamState, type TorchAdam } from './adam.ts';
+import { createTrainStep, type TrainBatch } from './train-step.ts';
 import { createRng } from '../util/random.ts';
 import type { RgbImage } from '../types.ts';
 import type { SampleSource } from './sample-source.ts';
@@ -111,12 +112,6 @@ export interface Trainer {
   dispose(): void;
 }
 
-interface Batch {
-  x: Float32Array;
-  targets: Float32Array[];
-  count: number;
-}
-
 const now = (): number => performance.now();
 
 /** Seed of one sample in one epoch: different per (seed, epoch, index), fixed across runs. */
@@ -144,9 +139,7 @@ export function createTrainer(model: TrainableEResFD, train: SampleSource, val: 
   const owned = new Map([...model.params].filter(([key]) => hooks.trainable?.(key) ?? true));
   const adam: TorchAdam = createTorchAdam(owned, { lr: cfg.lr, weightDecay: cfg.weightDecay });
   const priors = priorBoxes(cfg.size, cfg.size);
-  const keyOf = new Map<string, string>();
-  for (const [key, v] of owned) keyOf.set(v.name, key);
-  const varList = [...owned.values()];
+  const step = createTrainStep(model, adam, cfg.size, owned);
   const pixels = cfg.size * cfg.size * 3;
 
   const lrAt = (epoch: number): number => cfg.lr * cfg.lrGamma ** cfg.lrMilestones.filter((m) => epoch >= m).length;
@@ -164,32 +157,11 @@ export function createTrainer(model: TrainableEResFD, train: SampleSource, val: 
     return trainSample((index + 1) % train.size, epoch);
   }
 
-  async function buildBatch(samples: Array<Promise<{ image: RgbImage; targets: Float32Array }>>): Promise<Batch> {
+  async function buildBatch(samples: Array<Promise<{ image: RgbImage; targets: Float32Array }>>): Promise<TrainBatch> {
     const loaded = await Promise.all(samples);
     const x = new Float32Array(loaded.length * pixels);
     loaded.forEach((s, i) => normalizeImage(s.image, x.subarray(i * pixels, (i + 1) * pixels)));
     return { x, targets: loaded.map((s) => s.targets), count: loaded.length };
-  }
-
-  /** One optimiser step; returns the (device) loss pair for later read-back. */
-  function step(batch: Batch): tf.Tensor1D {
-    const match = matchBatch(priors, batch.targets);
-    return tf.tidy(() => {
-      const x = tf.tensor4d(batch.x, [batch.count, cfg.size, cfg.size, 3]);
-      let pair: tf.Tensor1D | null = null;
-      const { value, grads } = tf.variableGrads(() => {
-        const out = model.forwardTrain(x);
-        const { lossL, lossC } = multiboxLossFromMatch(out.loc, out.conf, match);
-        pair = tf.keep(tf.stack([lossL, lossC]) as tf.Tensor1D);
-        return tf.add(lossL, lossC) as tf.Scalar;
-      }, varList);
-      value.dispose();
-      const byKey = new Map<string, tf.Tensor>();
-      for (const [name, g] of Object.entries(grads)) byKey.set(keyOf.get(name) ?? name, g);
-      adam.step(byKey);
-      hooks.afterStep?.();
-      return pair!;
-    });
   }
 
   async function validate(): Promise<{ lossL: number; lossC: number; loss: number }> {
@@ -236,7 +208,7 @@ export function createTrainer(model: TrainableEResFD, train: SampleSource, val: 
           abortIfNeeded(hooks.signal);
           const batch = await next;
           if (s + 1 < steps) next = batchAt(s + 1);
-          const pair = step(batch);
+          const pair = step(batch, hooks.afterStep);
           const prev: tf.Tensor1D | null = total;
           total = prev ? (tf.add(prev, pair) as tf.Tensor1D) : tf.clone(pair);
           prev?.dispose();

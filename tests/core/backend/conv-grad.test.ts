@@ -95,6 +95,20 @@ describe('conv2d gradients on WASM vs CPU', () => {
     }
   });
 
+  // 'taps' forces the per-tap GEMM formulation of Conv2DBackpropFilter, which 'auto' keeps for large maps.
+  const tapCombos: Array<[number, number, number]> = [];
+  for (const k of [1, 3, 5]) for (const s of [1, 2, 4]) for (const p of [0, 1, 2]) if (p < k || (k === 1 && p === 0)) tapCombos.push([k, s, p]);
+  it.each(tapCombos)('kernel %i, stride %i, pad %i, backprop-filter taps', async (k, s, p) => {
+    registerWasmTrainingKernels({ backpropFilter: 'taps' });
+    const x = randomHost(rng, [2, 13, 11, 3]);
+    const w = randomHost(rng, [k, k, 3, 8], 0.5);
+    try {
+      await expectSameGrads((xx, ww) => tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, s, pad4(p)), [x, w]);
+    } finally {
+      registerWasmTrainingKernels();
+    }
+  });
+
   it("'same' and 'valid' string paddings", async () => {
     const x = randomHost(rng, [2, 10, 9, 4]);
     const w = randomHost(rng, [3, 3, 4, 5], 0.5);
@@ -188,8 +202,9 @@ describe('ResizeNearestNeighborGrad (FPN upsampling backward)', () => {
     return out;
   }
 
-  // 2× and the (n+1)/2 → n case of ceil-halved maps (SPEC §1.4), batch 2.
-  it.each([[[2, 3, 4, 5], 6, 8], [[2, 3, 4, 5], 5, 7], [[3, 5, 5, 2], 10, 9]] as Array<[number[], number, number]>)(
+  // 2× and 2×1 (block upsamplings: WASM's average-pool path) and the (n+1)/2 → n case of
+  // ceil-halved maps (SPEC §1.4, WASM's own kernel), batch 2.
+  it.each([[[2, 3, 4, 5], 6, 8], [[2, 3, 4, 5], 6, 4], [[2, 3, 4, 5], 5, 7], [[3, 5, 5, 2], 10, 9]] as Array<[number[], number, number]>)(
     'input %j → %i×%i on CPU and WASM equals the scatter-add reference',
     async (shape, oh, ow) => {
       const dyHost = randomHost(createRng(4), [shape[0]!, oh, ow, shape[3]!]);

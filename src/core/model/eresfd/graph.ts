@@ -8,15 +8,30 @@ import * as tf from '@tensorflow/tfjs-core';
 import { CONV_BY_NAME, STAGE_BLOCKS, type ConvSpec } from './architecture.ts';
 import { FPN_EPS } from './constants.ts';
 
-/** How a conv (+BN) (+ReLU) is computed; the graph never touches weights directly. */
-export interface LayerOps {
+/**
+ * How a conv (+BN) (+ReLU) is computed and where the FPN fusion weights come from; the graph never
+ * touches weights directly.
+ */
+export type LayerOps = {
   /** Conv → BN → optional ReLU (per `spec.relu`). */
   convBn(spec: ConvSpec, x: tf.Tensor4D): tf.Tensor4D;
-  /** 1x1 head conv with bias. */
-  head(spec: ConvSpec, x: tf.Tensor4D): tf.Tensor4D;
-  /** FPN fusion weights `w1` [2, 9]. */
-  fpnWeights(): tf.Tensor2D;
-}
+  /** The 1x1 loc and conf head convs (with bias) of one level, both reading x: [loc, conf]. */
+  heads(loc: ConvSpec, conf: ConvSpec, x: tf.Tensor4D): [tf.Tensor4D, tf.Tensor4D];
+} & (
+  | {
+    /** FPN fusion weights `w1` [2, 9], normalised on the device (training: `w1` has a gradient). */
+    fpnWeights(): tf.Tensor2D;
+    fusionCoefficients?: never;
+  }
+  | {
+    /**
+     * The fusions' coefficients on the host ({@link fusionCoefficients} of a constant `w1`, i.e.
+     * inference): fusion j is a·x + b·y, without normalising `w1` on the device every frame.
+     */
+    fusionCoefficients: ReadonlyArray<readonly [number, number]>;
+    fpnWeights?: never;
+  }
+);
 
 export interface GraphOptions {
   /**
@@ -69,6 +84,56 @@ function fem(ops: LayerOps, index: number, x: tf.Tensor4D): tf.Tensor4D {
   return tf.concat([r1, r2, r3], 3);
 }
 
+/**
+ * Level 0's background max-out over the first three conf channels (maxout_bg_size = 3) → [bg, face],
+ * as pairwise maxima: their gradient goes to the first maximal channel like torch.max's (tf.max's
+ * goes to every tied channel, through a broadcasting comparison that is slow on WASM).
+ */
+function backgroundMaxOut(conf: tf.Tensor4D): tf.Tensor4D {
+  const [c0, c1, c2, face] = tf.split(conf, 4, 3);
+  return tf.concat([tf.maximum(tf.maximum(c0!, c1!), c2!), face!], 3) as tf.Tensor4D;
+}
+
+type Fusion = (a: tf.Tensor4D, b: tf.Tensor4D, j: number) => tf.Tensor4D;
+
+/**
+ * FPN fusion j (`td`/`agg` of FullySepFPN): (wn0·a + wn1·b) / (wn0 + wn1 + eps) with
+ * wn = relu(w1) / (Σ_rows relu(w1) + eps), column j.
+ */
+function weightedFusion(w: tf.Tensor2D): Fusion {
+  const wr = tf.relu(w);
+  const wn = tf.div(wr, tf.add(tf.sum(wr, 0, true), FPN_EPS)) as tf.Tensor2D; // column-wise normalisation
+  const w0 = tf.unstack(tf.reshape(tf.slice(wn, [0, 0], [1, 9]), [9]));
+  const w1 = tf.unstack(tf.reshape(tf.slice(wn, [1, 0], [1, 9]), [9]));
+  return (a, b, j) => tf.div(tf.add(tf.mul(w0[j]!, a), tf.mul(w1[j]!, b)), tf.add(tf.add(w0[j]!, w1[j]!), FPN_EPS));
+}
+
+/** The same fusion with its coefficients folded on the host: a·x + b·y. */
+function constantFusion(coefficients: ReadonlyArray<readonly [number, number]>): Fusion {
+  return (a, b, j) => {
+    const [ca, cb] = coefficients[j]!;
+    return tf.add(tf.mul(a, ca), tf.mul(b, cb));
+  };
+}
+
+/**
+ * Coefficients (a, b) of each FPN fusion column j, so that fusion j = a·x + b·y:
+ * a = wn0 / (wn0 + wn1 + eps) with wn = relu(w1) / (Σ_rows relu(w1) + eps), in float64.
+ * A coefficient is exactly 0 iff the raw weight is ≤ 0 (then relu zeroes it on every backend).
+ */
+export function fusionCoefficients(w1: Float32Array): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (let j = 0; j < 9; j++) {
+    const r0 = Math.max(w1[j]!, 0);
+    const r1 = Math.max(w1[9 + j]!, 0);
+    const n0 = r0 / (r0 + r1 + FPN_EPS);
+    const n1 = r1 / (r0 + r1 + FPN_EPS);
+    const d = n0 + n1 + FPN_EPS;
+    out.push([n0 / d, n1 / d]);
+  }
+  return out;
+}
+
 /** Runs the network on a normalised NHWC batch [B, H, W, 3] (SPEC §1.7). Call inside tf.tidy. */
 export function runGraph(ops: LayerOps, x: tf.Tensor4D, options: GraphOptions = {}): GraphOutput {
   let c = ops.convBn(spec('base.conv1.0'), x);
@@ -83,12 +148,7 @@ export function runGraph(ops: LayerOps, x: tf.Tensor4D, options: GraphOptions = 
 
   // FPN, B-FPGM wiring: c5 has no lateral and h0 = td(L4, L4) (SPEC §1.4 quirk).
   const fpn = 'base.m0.layer6';
-  const wr = tf.relu(ops.fpnWeights());
-  const wn = tf.div(wr, tf.add(tf.sum(wr, 0, true), FPN_EPS)) as tf.Tensor2D; // column-wise normalisation
-  const w0 = tf.unstack(tf.reshape(tf.slice(wn, [0, 0], [1, 9]), [9]));
-  const w1 = tf.unstack(tf.reshape(tf.slice(wn, [1, 0], [1, 9]), [9]));
-  const fuse = (a: tf.Tensor4D, b: tf.Tensor4D, j: number): tf.Tensor4D =>
-    tf.div(tf.add(tf.mul(w0[j]!, a), tf.mul(w1[j]!, b)), tf.add(tf.add(w0[j]!, w1[j]!), FPN_EPS));
+  const fuse = ops.fusionCoefficients ? constantFusion(ops.fusionCoefficients) : weightedFusion(ops.fpnWeights!());
   const sources = [c0, c1, c2, c3, c4];
   const lat = sources.map((s, i) => ops.convBn(spec(`${fpn}.laterals.${i}.conv.0`), s));
   const h0 = fuse(lat[4]!, nearestTo(lat[4]!, lat[4]!), 4);
@@ -109,14 +169,10 @@ export function runGraph(ops: LayerOps, x: tf.Tensor4D, options: GraphOptions = 
   const locFlat: tf.Tensor3D[] = [];
   const confFlat: tf.Tensor3D[] = [];
   femOut.forEach((s, i) => {
-    const a = tf.relu(s);
-    const l = ops.head(spec(`loc.${i}`), a);
-    let cf = ops.head(spec(`conf.${i}`), a);
-    if (i === 0) {
-      // Background max-out over the first three channels (maxout_bg_size = 3).
-      const bg = tf.max(tf.slice(cf, [0, 0, 0, 0], [-1, -1, -1, 3]), 3, true);
-      cf = tf.concat([bg, tf.slice(cf, [0, 0, 0, 3], [-1, -1, -1, 1])], 3) as tf.Tensor4D;
-    }
+    // The heads read relu(S); every FEM branch ends in a ReLU, so S ≥ 0 and that ReLU is the
+    // identity — and so is its gradient, which is 0 only where the branch's own ReLU already gave 0.
+    const [l, conf] = ops.heads(spec(`loc.${i}`), spec(`conf.${i}`), s);
+    const cf = i === 0 ? backgroundMaxOut(conf) : conf;
     locLevels.push(l);
     confLevels.push(cf);
     const n = l.shape[1] * l.shape[2];

@@ -12,6 +12,8 @@ import { BN_EPS, BN_MOMENTUM } from './constants.ts';
 import { convPad, toHwio } from './eresfd.ts';
 import { runGraph, type GraphOptions, type GraphOutput, type LayerOps } from './graph.ts';
 import { isParameterKey } from './describe-model.ts';
+import { batchNormTrain } from './batch-norm-train.ts';
+import { flushDenormalsTf } from '../../util/denormals.ts';
 
 export interface TrainableEResFD {
   /** Trainable parameters by canonical key; conv weights are HWIO ([kh, kw, in, out]). */
@@ -70,9 +72,16 @@ export function createTrainableEResFD(stateDict: StateDict): TrainableEResFD {
     if (!v) throw new Error(`missing parameter ${key}`);
     return v;
   };
+  // Subnormal weights (the released checkpoint has thousands) would make WASM's convs crawl.
   const conv = (spec: ConvSpec, x: tf.Tensor4D): tf.Tensor4D =>
-    tf.conv2d(x, p(`${spec.name}.weight`) as tf.Tensor4D, spec.stride, convPad(spec));
-  const head = (spec: ConvSpec, x: tf.Tensor4D): tf.Tensor4D => tf.add(conv(spec, x), p(`${spec.name}.bias`)) as tf.Tensor4D;
+    tf.conv2d(x, flushDenormalsTf(p(`${spec.name}.weight`) as tf.Tensor4D), spec.stride, convPad(spec));
+  // loc.i and conf.i read the same map: one conv with both filters (and one gradient pass), split after.
+  const heads = (loc: ConvSpec, conf: ConvSpec, x: tf.Tensor4D): [tf.Tensor4D, tf.Tensor4D] => {
+    const filter = flushDenormalsTf(tf.concat([p(`${loc.name}.weight`), p(`${conf.name}.weight`)], 3) as tf.Tensor4D);
+    const bias = tf.concat([p(`${loc.name}.bias`), p(`${conf.name}.bias`)]);
+    const y = tf.add(tf.conv2d(x, filter, 1, 'valid'), bias) as tf.Tensor4D;
+    return tf.split(y, [loc.outChannels, conf.outChannels], 3) as [tf.Tensor4D, tf.Tensor4D];
+  };
 
   const evalOps: LayerOps = {
     convBn(spec, x) {
@@ -81,36 +90,67 @@ export function createTrainableEResFD(stateDict: StateDict): TrainableEResFD {
         p(`${bn}.bias`) as tf.Tensor1D, p(`${bn}.weight`) as tf.Tensor1D, BN_EPS);
       return spec.relu ? tf.relu(y) : y;
     },
-    head,
+    heads,
     fpnWeights: () => p('base.m0.layer6.w1') as tf.Tensor2D,
   };
 
-  const trainOps = (updateStats: boolean): LayerOps => ({
+  interface BatchStats { bn: string; count: number; mean: tf.Tensor1D; variance: tf.Tensor1D }
+
+  /** Train-mode ops; with `stats`, each BN layer's batch statistics are kept there for the running stats. */
+  const trainOps = (stats: BatchStats[] | null): LayerOps => ({
     convBn(spec, x) {
       const bn = spec.bn!;
       const y = conv(spec, x);
-      const { mean, variance } = tf.moments(y, [0, 1, 2]);
-      if (updateStats) {
-        const n = y.shape[0] * y.shape[1] * y.shape[2];
-        const rm = buffers.get(`${bn}.running_mean`)!;
-        const rv = buffers.get(`${bn}.running_var`)!;
-        // Running stats never reach the loss, so recording these ops on a gradient tape is harmless.
-        rm.assign(tf.add(tf.mul(rm, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM)));
-        rv.assign(tf.add(tf.mul(rv, 1 - BN_MOMENTUM), tf.mul(variance, (BN_MOMENTUM * n) / Math.max(n - 1, 1))));
-        const key = `${bn}.num_batches_tracked`;
-        batchesTracked.set(key, (batchesTracked.get(key) ?? 0n) + 1n);
-      }
-      const out = tf.batchNorm(y, mean as tf.Tensor1D, variance as tf.Tensor1D, p(`${bn}.bias`) as tf.Tensor1D, p(`${bn}.weight`) as tf.Tensor1D, BN_EPS);
-      return spec.relu ? tf.relu(out) : out;
+      const count = y.shape[0] * y.shape[1] * y.shape[2];
+      return batchNormTrain(y, p(`${bn}.weight`) as tf.Tensor1D, p(`${bn}.bias`) as tf.Tensor1D, {
+        epsilon: BN_EPS,
+        relu: spec.relu,
+        ...(stats ? { onStats: (mean, variance) => stats.push({ bn, count, mean: tf.keep(mean), variance: tf.keep(variance) }) } : {}),
+      });
     },
-    head,
+    heads,
     fpnWeights: () => p('base.m0.layer6.w1') as tf.Tensor2D,
   });
+
+  /**
+   * torch's running-stat update (momentum, unbiased variance, `num_batches_tracked` += 1) of every
+   * layer of one forward, as one flat update: the same elementwise ops as per layer, a few kernels
+   * instead of six per layer. Running stats never reach the loss, so recording these ops on a
+   * gradient tape is harmless.
+   */
+  function updateRunningStats(stats: BatchStats[]): void {
+    if (stats.length === 0) return;
+    const sizes = stats.map((s) => s.mean.size);
+    const means = stats.map((s) => buffers.get(`${s.bn}.running_mean`)!);
+    const vars = stats.map((s) => buffers.get(`${s.bn}.running_var`)!);
+    // Per channel: momentum · n/(n − 1) of its layer, rounded to float32 as a scalar factor would be.
+    const unbias = new Float32Array(sizes.reduce((a, b) => a + b, 0));
+    let offset = 0;
+    stats.forEach((s, k) => {
+      unbias.fill((BN_MOMENTUM * s.count) / Math.max(s.count - 1, 1), offset, offset + sizes[k]!);
+      offset += sizes[k]!;
+    });
+    const [newMeans, newVars] = tf.tidy(() => {
+      const rm = tf.add(tf.mul(tf.concat(means), 1 - BN_MOMENTUM), tf.mul(tf.concat(stats.map((s) => s.mean)), BN_MOMENTUM));
+      const rv = tf.add(tf.mul(tf.concat(vars), 1 - BN_MOMENTUM), tf.mul(tf.concat(stats.map((s) => s.variance)), tf.tensor1d(unbias)));
+      return [tf.split(rm, sizes), tf.split(rv, sizes)];
+    });
+    stats.forEach((s, k) => {
+      means[k]!.assign(newMeans[k]! as tf.Tensor1D);
+      vars[k]!.assign(newVars[k]! as tf.Tensor1D);
+      const key = `${s.bn}.num_batches_tracked`;
+      batchesTracked.set(key, (batchesTracked.get(key) ?? 0n) + 1n);
+    });
+    tf.dispose([...newMeans, ...newVars, ...stats.flatMap((s) => [s.mean, s.variance])]);
+  }
 
   return {
     params,
     forwardTrain(x, options = {}) {
-      return runGraph(trainOps(options.updateStats ?? true), x, { runDeadLayer5: true });
+      const stats: BatchStats[] | null = options.updateStats ?? true ? [] : null;
+      const out = runGraph(trainOps(stats), x, { runDeadLayer5: true });
+      if (stats) updateRunningStats(stats);
+      return out;
     },
     forwardEval(x, options) {
       return runGraph(evalOps, x, options);

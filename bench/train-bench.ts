@@ -1,0 +1,126 @@
+/**
+ * Training benchmark, isomorphic (runs in Node and in a Chromium page): median images/s of full
+ * optimiser steps — train-mode forward, MultiBoxLoss, backward, Adam (the trainer's own step,
+ * createTrainStep) — on one fixed S×S batch, which is what the reference PyTorch CPU throughput
+ * measures (golden/train_step README §5: 8.3 images/s at 8×640², 21.8 at 2×320², one thread). The
+ * host-side batch preparation the trainer adds per batch (SPEC §8 augmentation, normalisation) is
+ * timed separately: in a worker or in Node it runs on the same thread as the step.
+ */
+import {
+  EXPECTED_KEYS, augmentTrain, createRng, createTorchAdam, createTrainStep, createTrainableEResFD, normalizeImage, readCheckpoint, selectBackend,
+  type BackendName, type RgbImage, type StateDict, type TrainBatch,
+} from '../src/core/index.ts';
+
+/** PyTorch CPU reference, one thread (golden/train_step README §5), images/s. */
+export const TRAIN_REFERENCE: Readonly<Record<string, number>> = { '8x640': 8.3, '2x320': 21.8 };
+
+export interface TrainBenchOptions {
+  batch: number;
+  /** Input side S. */
+  size: number;
+  /** Timed steps (the median is reported). */
+  steps: number;
+  /** Untimed steps first (XNNPACK operator setup, heap growth); default 2. */
+  warmup?: number;
+  /** Checkpoint bytes; default a seeded random state dict (speed does not depend on the values). */
+  model?: Uint8Array;
+}
+
+export interface TrainBenchResult {
+  backend: BackendName;
+  batch: number;
+  size: number;
+  steps: number;
+  /** batch / median step time. */
+  imagesPerSec: number;
+  stepMs: number;
+  stepMsMin: number;
+  /** Median host time to augment and normalise one batch (not part of `stepMs`). */
+  prepMs: number;
+}
+
+const now = (): number => performance.now();
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/** Seeded random weights of the full EResFD layout, with positive BN variances. */
+function syntheticStateDict(seed: number): StateDict {
+  const rng = createRng(seed);
+  const sd: StateDict = new Map();
+  for (const k of EXPECTED_KEYS) {
+    if (k.dtype === 'int64') {
+      sd.set(k.key, { dtype: 'int64', shape: [...k.shape], data: BigInt64Array.of(0n) });
+      continue;
+    }
+    const positive = k.key.endsWith('.running_var');
+    const data = Float32Array.from({ length: k.numel }, () => (positive ? 0.5 + rng() : (rng() * 2 - 1) * 0.3));
+    sd.set(k.key, { dtype: 'float32', shape: [...k.shape], data });
+  }
+  return sd;
+}
+
+/** A 1024×768 photo stand-in (smooth colour ramps) with three faces, boxes in pixels. */
+function sourceSample(): { image: RgbImage; boxes: Float32Array } {
+  const width = 1024, height = 768;
+  const data = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) for (let c = 0; c < 3; c++) data[(y * width + x) * 3 + c] = (3 * y + 7 * x + 50 * c) % 256;
+  }
+  return { image: { width, height, channels: 3, data }, boxes: Float32Array.of(300, 120, 420, 280, 620, 200, 700, 310, 150, 400, 190, 450) };
+}
+
+/** One augmented, normalised batch, as the trainer builds it (a sample without faces is redrawn). */
+function buildBatch(batch: number, size: number, seed: number): TrainBatch {
+  const { image, boxes } = sourceSample();
+  const pixels = size * size * 3;
+  const x = new Float32Array(batch * pixels);
+  const targets: Float32Array[] = [];
+  const rng = createRng(seed);
+  for (let i = 0; i < batch; i++) {
+    let out = augmentTrain(image, boxes, rng, { size });
+    while (out.targets.length === 0) out = augmentTrain(image, boxes, rng, { size });
+    normalizeImage(out.image, x.subarray(i * pixels, (i + 1) * pixels));
+    targets.push(out.targets);
+  }
+  return { x, targets, count: batch };
+}
+
+export async function runTrainBench(backend: BackendName, options: TrainBenchOptions): Promise<TrainBenchResult> {
+  const { batch, size, steps, warmup = 2 } = options;
+  await selectBackend([backend]);
+  const prep: number[] = [];
+  let data: TrainBatch | null = null;
+  for (let i = 0; i < 3; i++) {
+    const t0 = now();
+    data = buildBatch(batch, size, i + 1);
+    prep.push(now() - t0);
+  }
+  const model = createTrainableEResFD(options.model ? readCheckpoint(options.model).stateDict : syntheticStateDict(1));
+  const adam = createTorchAdam(model.params, { lr: 1e-3, weightDecay: 5e-4 });
+  const step = createTrainStep(model, adam, size);
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < warmup + steps; i++) {
+      const t0 = now();
+      const pair = step(data!);
+      await pair.data(); // waits for the device too: the time covers the whole step
+      pair.dispose();
+      if (i >= warmup) times.push(now() - t0);
+    }
+  } finally {
+    adam.dispose();
+    model.dispose();
+  }
+  const stepMs = median(times);
+  return { backend, batch, size, steps, imagesPerSec: (1000 * batch) / stepMs, stepMs, stepMsMin: Math.min(...times), prepMs: median(prep) };
+}
+
+/** One result line with the ratio to the PyTorch reference. */
+export function formatTrainBench(r: TrainBenchResult): string {
+  const ref = TRAIN_REFERENCE[`${r.batch}x${r.size}`];
+  const vs = ref ? ` (${(r.imagesPerSec / ref).toFixed(2)}× PyTorch ${ref} images/s)` : '';
+  return `${r.backend.padEnd(7)} ${r.batch}×${r.size}²  ${r.imagesPerSec.toFixed(2)} images/s${vs}  step ${r.stepMs.toFixed(0)} ms (min ${r.stepMsMin.toFixed(0)}), batch prep ${r.prepMs.toFixed(0)} ms`;
+}
