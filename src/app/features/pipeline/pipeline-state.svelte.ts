@@ -6,28 +6,24 @@
  * interrupted, with Resume.
  */
 import { DEFAULT_PIPELINE_CONFIG, estimatePipelineSeconds } from '../../../core/pipeline/config.ts';
-import type { BackendSelection, RunState } from '../../../core/index.ts';
-import type { PipelineClient, RunEvent } from '../../pipeline-client.ts';
+import type { RunState } from '../../../core/index.ts';
+import type { PipelineClient } from '../../pipeline-client.ts';
 import { saveBlob } from '../../download.ts';
-import { isAbortError, toUiError, type UiError } from '../../ui-error.ts';
-import { findRun, listRuns } from '../../../platform/browser/idb-run-store.ts';
-import { listModels, type StoredModelSummary, type StoredRun } from '../../../platform/browser/idb-store.ts';
-import { runStatus, type LiveProgress, type RunStatus } from './run-progress.ts';
+import { toUiError, type UiError } from '../../ui-error.ts';
+import { findRun } from '../../../platform/browser/idb-run-store.ts';
+import { RunControlState, type RunEventOf, type RunOf } from '../runs/run-control.svelte.ts';
+import type { LiveProgress } from './run-progress.ts';
 import { lookupTrainSpeed, storeTrainSpeed, type TrainSpeed } from './train-speed.ts';
 import { configFromForm, formFromConfig, PRESETS, validateForm, type PipelineForm, type Preset } from './budget.ts';
 
 export { configFromForm, formFromConfig, PRESETS, type PipelineForm, type Preset };
 
-export type PipelineRun = Extract<StoredRun, { kind: 'pipeline' }>;
+export type PipelineRun = RunOf<'pipeline'>;
 
 const RUN_LOCK = /^bfpgm-run:(.+)$/;
 
-export class PipelineState {
-  backend = $state.raw<BackendSelection | null>(null);
+export class PipelineState extends RunControlState<'pipeline'> {
   backendError = $state.raw<UiError | null>(null);
-  models = $state.raw<StoredModelSummary[]>([]);
-  modelId = $state('');
-  datasetId = $state('');
   valDatasetId = $state('');
   preset = $state<Preset>('laptop');
   form = $state<PipelineForm>(formFromConfig(DEFAULT_PIPELINE_CONFIG));
@@ -37,47 +33,30 @@ export class PipelineState {
   measuring = $state(false);
   estimateSeconds = $derived(this.check.config && this.speed ? estimatePipelineSeconds(this.check.config, this.speed.imagesPerSec) : null);
 
-  runs = $state.raw<PipelineRun[]>([]);
   /** Runs whose lock another tab holds. */
   elsewhere = $state.raw<Set<string>>(new Set());
-  selectedId = $state('');
-  selected = $derived(this.runs.find((r) => r.id === this.selectedId) ?? null);
-  /** The run this tab executes, and what it is doing. */
-  activeId = $state<string | null>(null);
-  action = $state<'idle' | 'starting' | 'pausing' | 'cancelling'>('idle');
   live = $state.raw<LiveProgress | null>(null);
-  error = $state.raw<UiError | null>(null);
-  /** The last run ended by pause or cancel (a short note). */
-  note = $state('');
   exportError = $state.raw<UiError | null>(null);
 
   canStart = $derived(!!this.modelId && !!this.datasetId && !!this.check.config && this.activeId === null && this.action === 'idle');
 
-  readonly #client: PipelineClient;
   #refreshing: Promise<void> | null = null;
-
-  readonly #onModelStored: () => void;
 
   /** `onModelStored`: a finished run stored its model (the model list elsewhere refreshes). */
   constructor(client: PipelineClient, options: { onModelStored?: () => void } = {}) {
-    this.#client = client;
-    this.#onModelStored = options.onModelStored ?? (() => {});
+    super('pipeline', { paused: 'Paused: the run resumes from its last finished trial or epoch.', cancelled: 'Cancelled: the run and its weights were deleted.' }, client, options);
   }
 
   /** Starts the worker (backend shown in the header of the page) and loads the lists. */
   async start(): Promise<void> {
     await this.refresh();
     try {
-      this.backend = await this.#client.init();
+      this.backend = await this.client.init();
       this.backendError = null;
       this.#loadSpeed();
     } catch (e) {
       this.backendError = toUiError(e);
     }
-  }
-
-  status(run: PipelineRun): RunStatus {
-    return runStatus(run.state, run.id === this.activeId, this.elsewhere.has(run.id));
   }
 
   applyPreset(preset: Preset): void {
@@ -91,15 +70,10 @@ export class PipelineState {
     this.#loadSpeed();
   }
 
-  async refresh(): Promise<void> {
+  override async refresh(): Promise<void> {
     this.#refreshing ??= (async () => {
       try {
-        const [runs, models] = await Promise.all([listRuns('pipeline'), listModels()]);
-        this.runs = runs as PipelineRun[];
-        this.models = models;
-        if (!this.models.some((m) => m.id === this.modelId)) this.modelId = this.models[0]?.id ?? '';
-        if (this.selectedId && !this.selected) this.selectedId = '';
-        if (!this.selectedId && this.runs[0]) this.selectedId = this.runs[0].id;
+        await this.loadLists();
         this.elsewhere = await heldRunLocks(this.activeId);
       } catch (e) {
         this.error = toUiError(e);
@@ -115,7 +89,7 @@ export class PipelineState {
     if (!this.modelId || this.measuring || this.activeId) return;
     this.measuring = true;
     try {
-      const m = await this.#client.measureSpeed({ modelId: this.modelId, size: this.form.size, batchSize: this.form.batch });
+      const m = await this.client.measureSpeed({ modelId: this.modelId, size: this.form.size, batchSize: this.form.batch });
       storeTrainSpeed({ ...m, source: 'probe', at: Date.now() });
       this.speed = { ...m, source: 'probe', at: Date.now(), scaled: false };
     } catch (e) {
@@ -129,110 +103,63 @@ export class PipelineState {
     const config = this.check.config;
     if (!this.canStart || !config) return;
     const runId = crypto.randomUUID();
-    await this.#execute(runId, () =>
-      this.#client.startRun(
+    await this.execute(runId, () =>
+      this.client.startRun(
         { runId, modelId: this.modelId, datasetId: this.datasetId, valDatasetId: this.valDatasetId || undefined, config: configFromForm(this.form) },
-        (e) => this.#onEvent(e),
+        (e) => this.onEvent(e),
       ),
     );
-  }
-
-  async resume(runId: string): Promise<void> {
-    if (this.activeId !== null || this.action !== 'idle') return;
-    await this.#execute(runId, () => this.#client.resumeRun(runId, (e) => this.#onEvent(e)));
-  }
-
-  async pause(): Promise<void> {
-    if (!this.activeId || this.action !== 'idle') return;
-    this.action = 'pausing';
-    try {
-      await this.#client.pause(this.activeId);
-    } catch (e) {
-      this.error = toUiError(e);
-    }
-  }
-
-  /** Cancels the run (running here or not) and deletes it. */
-  async cancel(runId: string): Promise<void> {
-    if (this.action !== 'idle') return;
-    this.action = 'cancelling';
-    try {
-      await this.#client.cancel(runId);
-    } catch (e) {
-      this.error = toUiError(e);
-    } finally {
-      if (this.activeId !== runId) this.action = 'idle';
-      await this.refresh();
-    }
   }
 
   /** Downloads one file of a run: the pruned model or a record. */
   async download(runId: string, what: 'checkpoint' | 'trials' | 'epochs' | 'state'): Promise<void> {
     this.exportError = null;
-    try {
-      const out = await this.#client.exportRun(runId);
-      const files = {
-        checkpoint: { name: `${out.name}.pth`, blob: new Blob([out.checkpoint], { type: 'application/octet-stream' }) },
-        trials: { name: `${out.name}-trials.csv`, blob: new Blob([out.trialsCsv], { type: 'text/csv' }) },
-        epochs: { name: `${out.name}-epochs.csv`, blob: new Blob([out.epochsCsv], { type: 'text/csv' }) },
-        state: { name: `${out.name}-run.json`, blob: new Blob([out.stateJson], { type: 'application/json' }) },
-      };
-      saveBlob(files[what].blob, files[what].name);
-    } catch (e) {
-      this.exportError = toUiError(e);
-    }
+    await this.exportFile(
+      runId,
+      (out) => {
+        const files = {
+          checkpoint: { name: `${out.name}.pth`, blob: new Blob([out.checkpoint], { type: 'application/octet-stream' }) },
+          trials: { name: `${out.name}-trials.csv`, blob: new Blob([out.trialsCsv], { type: 'text/csv' }) },
+          epochs: { name: `${out.name}-epochs.csv`, blob: new Blob([out.epochsCsv], { type: 'text/csv' }) },
+          state: { name: `${out.name}-run.json`, blob: new Blob([out.stateJson], { type: 'application/json' }) },
+        };
+        saveBlob(files[what].blob, files[what].name);
+      },
+      (e) => (this.exportError = e),
+    );
   }
 
-  select(runId: string): void {
-    this.selectedId = runId;
+  protected override heldElsewhere(runId: string): boolean {
+    return this.elsewhere.has(runId);
   }
 
-  async #execute(runId: string, call: () => Promise<{ status: string }>): Promise<void> {
-    this.activeId = runId;
-    this.action = 'starting';
-    this.error = null;
-    this.note = '';
-    this.live = { stage: null, step: null, evaluation: null, stageStartedAt: performance.now() };
-    this.selectedId = runId;
-    try {
-      const started = call();
-      // The record exists as soon as the worker accepted the run.
-      void this.#settleStart(runId);
-      const outcome = await started;
-      if (outcome.status === 'paused') this.note = 'Paused: the run resumes from its last finished trial or epoch.';
-      if (outcome.status === 'done') this.#onModelStored();
-      if (outcome.status === 'cancelled') this.note = 'Cancelled: the run and its weights were deleted.';
-    } catch (e) {
-      if (isAbortError(e)) this.note = 'Paused.';
-      else this.error = toUiError(e);
-    } finally {
-      this.activeId = null;
-      this.action = 'idle';
-      this.live = null;
-      await this.refresh();
-    }
+  protected override resetLive(running: boolean): void {
+    this.live = running ? { stage: null, step: null, evaluation: null, stageStartedAt: performance.now() } : null;
+  }
+
+  /** The record exists as soon as the worker accepted the run. */
+  protected override runCalled(runId: string): void {
+    void this.#settleStart(runId);
   }
 
   async #settleStart(runId: string): Promise<void> {
     for (let i = 0; i < 50 && this.activeId === runId; i++) {
       if (await findRun(runId)) {
         if (this.action === 'starting') this.action = 'idle';
-        await this.#reload(runId);
+        await this.reload(runId);
         return;
       }
       await new Promise((r) => setTimeout(r, 100));
     }
   }
 
-  #onEvent(e: RunEvent): void {
-    if (e.kind !== 'pipeline' || e.runId !== this.activeId) return;
+  protected override handleEvent(e: RunEventOf<'pipeline'>): void {
     const ev = e.event;
     const live = this.live ?? { stage: null, step: null, evaluation: null, stageStartedAt: performance.now() };
-    if (this.action === 'starting') this.action = 'idle';
     switch (ev.type) {
       case 'stage':
         this.live = { ...live, stage: ev.stage, step: null, evaluation: null, stageStartedAt: performance.now() };
-        void this.#reload(e.runId);
+        void this.reload(e.runId);
         break;
       case 'step':
         this.live = { ...live, step: { stage: ev.stage, progress: ev.progress } };
@@ -242,21 +169,13 @@ export class PipelineState {
         break;
       case 'epoch':
         if (this.backend) storeTrainSpeed({ backend: this.backend.active, size: this.form.size, batchSize: this.form.batch, imagesPerSec: ev.row.imagesPerSec, source: 'run', at: Date.now() });
-        void this.#reload(e.runId);
+        void this.reload(e.runId);
         break;
       case 'trial':
       case 'evaluation':
-        void this.#reload(e.runId);
+        void this.reload(e.runId);
         break;
     }
-  }
-
-  /** Re-reads one run from IndexedDB (the worker saved it before emitting). */
-  async #reload(runId: string): Promise<void> {
-    const run = await findRun(runId);
-    if (!run || run.kind !== 'pipeline') return;
-    const i = this.runs.findIndex((r) => r.id === runId);
-    this.runs = i >= 0 ? this.runs.map((r) => (r.id === runId ? run : r)) : [run, ...this.runs];
   }
 
   #loadSpeed(): void {
