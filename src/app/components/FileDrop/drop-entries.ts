@@ -5,6 +5,7 @@
  * Sets `data-dragover` while files hover the element.
  */
 import type { Attachment } from 'svelte/attachments';
+import { dropTarget } from './drop-files.ts';
 
 export interface DroppedFile {
   /** Path relative to the drop (folder name first), or the file name. */
@@ -57,45 +58,7 @@ export async function droppedFiles(dataTransfer: DataTransfer): Promise<DroppedF
 }
 
 export function dropEntries(ondrop: (files: DroppedFile[]) => void, enabled: () => boolean = () => true, onerror?: (e: unknown) => void): Attachment<HTMLElement> {
-  return (node) => {
-    let depth = 0;
-    const hasFiles = (e: DragEvent) => e.dataTransfer?.types.includes('Files') ?? false;
-    const setOver = (over: boolean) => {
-      if (over) node.dataset.dragover = '';
-      else delete node.dataset.dragover;
-    };
-    const enter = (e: DragEvent) => {
-      if (!hasFiles(e)) return;
-      e.preventDefault();
-      depth++;
-      setOver(enabled());
-    };
-    const over = (e: DragEvent) => {
-      if (!hasFiles(e)) return;
-      e.preventDefault();
-      if (e.dataTransfer) e.dataTransfer.dropEffect = enabled() ? 'copy' : 'none';
-    };
-    const leave = () => {
-      depth = Math.max(0, depth - 1);
-      if (depth === 0) setOver(false);
-    };
-    const drop = (e: DragEvent) => {
-      if (!hasFiles(e) || !e.dataTransfer) return;
-      e.preventDefault();
-      depth = 0;
-      setOver(false);
-      if (!enabled()) return;
-      droppedFiles(e.dataTransfer).then((files) => files.length > 0 && ondrop(files), (err: unknown) => onerror?.(err));
-    };
-    node.addEventListener('dragenter', enter);
-    node.addEventListener('dragover', over);
-    node.addEventListener('dragleave', leave);
-    node.addEventListener('drop', drop);
-    return () => {
-      node.removeEventListener('dragenter', enter);
-      node.removeEventListener('dragover', over);
-      node.removeEventListener('dragleave', leave);
-      node.removeEventListener('drop', drop);
-    };
-  };
+  return dropTarget((data) => {
+    droppedFiles(data).then((files) => files.length > 0 && ondrop(files), (err: unknown) => onerror?.(err));
+  }, enabled);
 }

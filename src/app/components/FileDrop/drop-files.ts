@@ -4,7 +4,12 @@
  */
 import type { Attachment } from 'svelte/attachments';
 
-export function dropFiles(onfiles: (files: File[]) => void, enabled: () => boolean = () => true): Attachment<HTMLElement> {
+/**
+ * The drag-and-drop mechanics every drop target shares: `data-dragover` while files hover (with a depth
+ * count, since dragenter/dragleave fire for children too), the copy cursor, and `ondata` on a drop
+ * while `enabled()`.
+ */
+export function dropTarget(ondata: (data: DataTransfer) => void, enabled: () => boolean = () => true): Attachment<HTMLElement> {
   return (node) => {
     let depth = 0;
     const hasFiles = (e: DragEvent) => e.dataTransfer?.types.includes('Files') ?? false;
@@ -28,12 +33,11 @@ export function dropFiles(onfiles: (files: File[]) => void, enabled: () => boole
       if (depth === 0) setOver(false);
     };
     const drop = (e: DragEvent) => {
-      if (!hasFiles(e)) return;
+      if (!hasFiles(e) || !e.dataTransfer) return;
       e.preventDefault();
       depth = 0;
       setOver(false);
-      const files = Array.from(e.dataTransfer?.files ?? []);
-      if (enabled() && files.length > 0) onfiles(files);
+      if (enabled()) ondata(e.dataTransfer);
     };
     node.addEventListener('dragenter', enter);
     node.addEventListener('dragover', over);
@@ -46,4 +50,11 @@ export function dropFiles(onfiles: (files: File[]) => void, enabled: () => boole
       node.removeEventListener('drop', drop);
     };
   };
+}
+
+export function dropFiles(onfiles: (files: File[]) => void, enabled: () => boolean = () => true): Attachment<HTMLElement> {
+  return dropTarget((data) => {
+    const files = Array.from(data.files);
+    if (files.length > 0) onfiles(files);
+  }, enabled);
 }
