@@ -12,7 +12,8 @@ const sharedDir = process.env.BFPGM_SHARED ?? resolve(here, '../shared');
 const fakeVideo = resolve(sharedDir, 'video/astronaut_640x480_15fps.mjpeg');
 const CI = !!process.env.CI;
 
-const PORT = 5173;
+// E2E_PORT lets several checkouts run their e2e suites side by side.
+const PORT = Number(process.env.E2E_PORT ?? 5173);
 
 export default defineConfig({
   testDir: 'tests/e2e',
@@ -33,7 +34,7 @@ export default defineConfig({
     navigationTimeout: 60_000,
   },
   webServer: {
-    command: 'npm start',
+    command: `npx vite --host 127.0.0.1 --port ${PORT} --strictPort`,
     url: `http://127.0.0.1:${PORT}`,
     reuseExistingServer: !CI,
     env: { STUDIO_E2E: '1' },
