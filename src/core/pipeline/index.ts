@@ -3,3 +3,8 @@ export { DEFAULT_PIPELINE_CONFIG, REFERENCE_PIPELINE_CONFIG, validatePipelineCon
 export { STAGES, trialsCsv, epochsCsv, type RunState, type TrialRecord, type EpochRow, type EvaluationRecord, type StageName } from './records.ts';
 export { createMemoryRunStore, type RunStore } from './run-store.ts';
 export { runPipeline, splitPool, type PipelineData, type PipelineEvent, type RunPipelineOptions } from './pipeline.ts';
+export {
+  AP_SETTINGS, judgeOutcome, pickReferences, releasedSparsity, sameMeasurement, LARGE_DROP, FAIR_DROP, DEAD_AP, RELEASED_GAP, RELEASED_SPARSITY_TOLERANCE,
+  type ApScores, type MeasuredAp, type CandidateModel, type OutcomeReferences, type Verdict, type OutcomeInput, type Outcome,
+} from './outcome.ts';
+export { plannedBudget, type PlannedBudget } from './budget.ts';
