@@ -8,3 +8,4 @@ export {
   type ApScores, type MeasuredAp, type CandidateModel, type OutcomeReferences, type Verdict, type OutcomeInput, type Outcome,
 } from './outcome.ts';
 export { plannedBudget, type PlannedBudget } from './budget.ts';
+export { packRunFile, openRunFile, RUN_FILE_FORMAT, RUN_FILE_VERSION, RUN_FILE_SUFFIX, MAX_RUN_FILE_BYTES, type RunFile, type RunFileSource, type OpenedRunFile } from './run-file.ts';
