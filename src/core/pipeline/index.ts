@@ -7,5 +7,4 @@ export {
   AP_SETTINGS, judgeOutcome, pickReferences, releasedSparsity, sameMeasurement, LARGE_DROP, FAIR_DROP, DEAD_AP, RELEASED_GAP, RELEASED_SPARSITY_TOLERANCE,
   type ApScores, type MeasuredAp, type CandidateModel, type OutcomeReferences, type Verdict, type OutcomeInput, type Outcome,
 } from './outcome.ts';
-export { plannedBudget, type PlannedBudget } from './budget.ts';
 export { packRunFile, openRunFile, RUN_FILE_FORMAT, RUN_FILE_VERSION, RUN_FILE_SUFFIX, MAX_RUN_FILE_BYTES, type RunFile, type RunFileSource, type OpenedRunFile } from './run-file.ts';

@@ -1,10 +1,8 @@
 /**
  * The outcome verdict (large drop, dead model, gap to the released checkpoint), the choice of the
- * reference models among the stored ones, and the planned budget in image passes.
+ * reference models among the stored ones.
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PIPELINE_CONFIG, validatePipelineConfig } from '../../../src/core/pipeline/config.ts';
-import { plannedBudget } from '../../../src/core/pipeline/budget.ts';
 import { judgeOutcome, pickReferences, releasedSparsity, type CandidateModel, type MeasuredAp } from '../../../src/core/pipeline/outcome.ts';
 
 const ap = (easy: number, medium: number, hard: number, images = 200, datasetId = 'val'): MeasuredAp => ({ easy, medium, hard, images, protocol: 'single', datasetId });
@@ -94,27 +92,5 @@ describe('pickReferences', () => {
     expect(r.unpruned?.name).toBe('EResFD-original.pth');
     expect(pickReferences([model('a.pth', 0), model('b.pth', 0, { ap: ap(0.9, 0.9, 0.7) })], 0.3).unpruned?.name).toBe('b.pth');
     expect(pickReferences([model('a.pth', 0.3)], 0.3).unpruned).toBeNull();
-  });
-});
-
-describe('plannedBudget', () => {
-  it('counts every image through every training step, BO trials included (laptop preset)', () => {
-    // 200 images → 40 validation, 160 training; 1 + 5 + 15 trials + 3 SFP + 2 fine-tune = 26 epochs.
-    const b = plannedBudget(DEFAULT_PIPELINE_CONFIG);
-    expect(b.trials).toBe(21);
-    expect(b.epochs).toBe(26);
-    expect(b.trainImagePasses).toBe(26 * 160);
-    // Validation after every epoch, again after each of the 3 SFP re-prunes, and 2 × 100 AP images.
-    expect(b.forwardImagePasses).toBe(29 * 40 + 200);
-  });
-
-  it('follows the split rule and the SFP pruning schedule', () => {
-    // 10 images → 2 val / 8 train; 1 + 4 + 4 trials, SFP 7 epochs pruning at 0, 3, 6 (every 3), fine-tune 1.
-    const b = plannedBudget(validatePipelineConfig({ data: { images: 10 }, bo: { initPoints: 4, iterations: 4 }, sfp: { epochs: 7, every: 3 }, finetune: { epochs: 1 }, evaluate: { images: 0 } }));
-    expect(b.trainImagesPerEpoch).toBe(8);
-    expect(b.trainImagePasses).toBe(17 * 8);
-    expect(b.forwardImagePasses).toBe((17 + 3) * 2);
-    // every 3 over 5 epochs prunes at 0, 3 and the last (4).
-    expect(plannedBudget(validatePipelineConfig({ data: { images: 2 }, bo: { initPoints: 0, iterations: 0 }, sfp: { epochs: 5, every: 3 }, finetune: { epochs: 0 }, evaluate: { images: 0 } })).forwardImagePasses).toBe(6 + 3);
   });
 });
