@@ -9,3 +9,4 @@ export {
 } from './outcome.ts';
 export { packRunFile, openRunFile, RUN_FILE_FORMAT, RUN_FILE_VERSION, RUN_FILE_SUFFIX, MAX_RUN_FILE_BYTES, type RunFile, type RunFileSource, type OpenedRunFile } from './run-file.ts';
 export { planPipelineBudget, planPipelineBudgetByStage, poolSplitSizes, plannedTrials, type PipelineBudget, type PipelineBudgetBreakdown } from './budget.ts';
+export { shortStamp, prunedModelName, oneShotModelName, trainedModelName, cleanModelName, modelFileName, MAX_MODEL_NAME } from './names.ts';
