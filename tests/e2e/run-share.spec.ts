@@ -3,7 +3,8 @@
  * - a reload mid-run shows the interrupted run's settings (read-only) and its budget in image passes,
  *   not the laptop defaults;
  * - a finished run shows its AP before/after, the core's verdict, and the released checkpoint of the
- *   nearest sparsity side by side once it is stored and evaluated on the same images;
+ *   nearest sparsity side by side once it is stored and evaluated on the same images; the rate
+ *   editor's "Use these rates" measures and judges its AP before/after too;
  * - the run exported as one file opens in a fresh browser profile with the same trials, rates, AP and
  *   model (same content hash); damaged or foreign files are refused with a clear error;
  * - a stored model is renamed with the keyboard; deleting asks once more.
@@ -102,6 +103,28 @@ test.describe('run settings, outcome and sharing', () => {
     await expect(verdict).toHaveAttribute('data-verdict', judgeOutcome({ before, after }).verdict);
     if (['dead', 'large-drop'].includes((await verdict.getAttribute('data-verdict'))!)) await expect(verdict).toContainText('more budget');
 
+    // The rate editor's "Use these rates" shows its outcome too: AP before/after on the val set, the verdict.
+    await page.getByTestId('nav-prune').click();
+    const inputs = page.getByTestId('rate-input');
+    await expect(inputs).toHaveCount(6);
+    for (let i = 0; i < 6; i++) await inputs.nth(i).fill('20');
+    await expect.poll(async () => Number(await page.getByTestId('prune-sparsity').getAttribute('data-sparsity'))).toBeGreaterThan(10);
+    await page.getByTestId('prune-use').click();
+    await expect(page.getByTestId('prune-saved')).toContainText(/FPGM \d+(\.\d)?% · /);
+    await page.getByTestId('prune-outcome-measure').click();
+    const oneShot = page.getByTestId('prune-outcome');
+    await expect(oneShot.getByTestId('result-verdict')).toBeVisible({ timeout: 300_000 });
+    const oneBefore = await apOf(page, 'before');
+    const oneAfter = await apOf(page, 'after');
+    expect([oneBefore.images, oneAfter.images]).toEqual([2, 2]);
+    // Same model, same images: the editor's "before" (Evaluate path) matches the run's (pipeline worker).
+    for (const k of SETTINGS) expect(oneBefore[k]).toBeCloseTo(before[k], 3);
+    const oneVerdict = judgeOutcome({ before: oneBefore, after: oneAfter, kind: 'one-shot' });
+    await expect(oneShot.getByTestId('result-verdict')).toHaveAttribute('data-verdict', oneVerdict.verdict);
+    if (oneVerdict.advice.length > 0) await expect(oneShot.getByTestId('result-verdict')).toContainText('B-FPGM pipeline');
+    await screenshot(page, testInfo, 'use-these-rates-outcome');
+    await page.getByTestId('nav-pipeline').click();
+
     // The released 30 % checkpoint, loaded and evaluated on the same 2 val images, appears beside it.
     await page.getByTestId('nav-detect').click();
     await page.getByTestId('model-file-input').setInputFiles(sharedPath('models', 'EResFD-30-pruned.pth'));
@@ -109,7 +132,7 @@ test.describe('run settings, outcome and sharing', () => {
     await page.getByTestId('nav-evaluate').click();
     await page.getByTestId('eval-protocol-single').check();
     await page.getByTestId('eval-run').click();
-    await expect(page.getByTestId('ap-row').first().getByTestId('ap-images')).toHaveText('2', { timeout: 300_000 });
+    await expect(page.getByTestId('ap-row').filter({ hasText: 'EResFD-30-pruned.pth' }).getByTestId('ap-images')).toHaveText('2', { timeout: 300_000 });
     await page.getByTestId('nav-pipeline').click();
     const released = page.getByTestId('result-ap-released');
     await expect(released).toContainText('EResFD-30-pruned.pth');
@@ -130,7 +153,7 @@ test.describe('run settings, outcome and sharing', () => {
     const heat = await page.getByTestId('heat-cell').count();
     const epochs = await page.getByTestId('epoch-row').allTextContents();
     await page.getByTestId('nav-zoo').click();
-    const mine = page.locator('[data-testid="zoo-row"][data-kind="pruned"]');
+    const mine = page.locator('[data-testid="zoo-row"][data-kind="pruned"][data-name^="B-FPGM"]');
     const modelId = await mine.getAttribute('data-model-id');
     const modelName = await mine.getAttribute('data-name');
     await page.getByTestId('nav-pipeline').click();

@@ -95,6 +95,8 @@ export interface OutcomeInput {
   after: MeasuredAp | null;
   /** The released checkpoint of similar sparsity, when stored and measured. */
   released?: MeasuredAp | null;
+  /** How the model was pruned: a pipeline run (default) or FPGM once without training (the rate editor). */
+  kind?: 'run' | 'one-shot';
 }
 
 export interface Outcome {
@@ -119,9 +121,12 @@ function largest(a: ApScores, b: ApScores): { setting: WiderSetting; value: numb
 
 const MORE_BUDGET =
   'Run again with more budget: more training images and more SFP and fine-tuning epochs (the reference preset shows the paper’s recipe), or choose a lower target.';
+const FINE_TUNE =
+  'FPGM alone zeroes filters without retraining: run the B-FPGM pipeline at this target (Pipeline page) so soft pruning and fine-tuning recover the accuracy, or lower the rates.';
 
 /** The verdict on a pruned model's AP (see the thresholds above). */
-export function judgeOutcome({ before, after, released = null }: OutcomeInput): Outcome {
+export function judgeOutcome({ before, after, released = null, kind = 'run' }: OutcomeInput): Outcome {
+  const remedy = kind === 'one-shot' ? FINE_TUNE : MORE_BUDGET;
   if (!after) {
     return { verdict: 'unknown', worstDrop: null, releasedGap: null, headline: 'No AP was measured: choose a WIDER val set to see whether the model still finds faces.', advice: [] };
   }
@@ -134,7 +139,7 @@ export function judgeOutcome({ before, after, released = null }: OutcomeInput): 
     return {
       verdict: 'dead', worstDrop, releasedGap,
       headline: 'This model finds almost no faces: pruning destroyed it.',
-      advice: [MORE_BUDGET, 'Do not use this model as it is.'],
+      advice: [remedy, 'Do not use this model as it is.'],
     };
   }
   const large = (worstDrop && worstDrop.drop >= LARGE_DROP) || (releasedGap && releasedGap.gap > RELEASED_GAP);
@@ -142,7 +147,7 @@ export function judgeOutcome({ before, after, released = null }: OutcomeInput): 
     const parts: string[] = [];
     if (worstDrop && worstDrop.drop >= LARGE_DROP) parts.push(`AP fell by ${pts(worstDrop.drop)} (${worstDrop.setting})`);
     if (releasedGap && releasedGap.gap > RELEASED_GAP) parts.push(`B-FPGM’s released checkpoint is ${pts(releasedGap.gap)} better (${releasedGap.setting})`);
-    return { verdict: 'large-drop', worstDrop, releasedGap, headline: `Large loss of accuracy: ${parts.join('; ')}.`, advice: [MORE_BUDGET] };
+    return { verdict: 'large-drop', worstDrop, releasedGap, headline: `Large loss of accuracy: ${parts.join('; ')}.`, advice: [remedy] };
   }
   if (worstDrop && worstDrop.drop >= FAIR_DROP) {
     return { verdict: 'fair', worstDrop, releasedGap, headline: `Some accuracy lost: AP fell by ${pts(worstDrop.drop)} (${worstDrop.setting}).`, advice: [] };

@@ -6,7 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { validatePipelineConfig } from '../../../src/core/pipeline/config.ts';
 import type { RunState } from '../../../src/core/pipeline/records.ts';
-import { outcomeView } from '../../../src/app/features/pipeline/outcome-view.ts';
+import { outcomeView as viewOf, runResult } from '../../../src/app/features/pipeline/outcome-view.ts';
+
+const outcomeView = (run: Parameters<typeof runResult>[0], models: StoredModelSummary[], evals: StoredEvaluation[]) => viewOf(runResult(run), models, evals);
 import type { StoredEvaluation, StoredModelSummary } from '../../../src/platform/browser/idb-store.ts';
 
 const model = (id: string, name: string, sparsityPct: number, madeHere = false): StoredModelSummary =>

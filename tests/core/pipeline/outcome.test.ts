@@ -54,6 +54,13 @@ describe('judgeOutcome', () => {
     expect(judgeOutcome({ before: unpruned, after, released: { ...better, datasetId: 'other' } }).releasedGap).toBeNull();
   });
 
+  it('tells a one-shot prune to fine-tune instead of asking for more budget', () => {
+    const o = judgeOutcome({ before: unpruned, after: ap(0, 0, 0), kind: 'one-shot' });
+    expect(o.verdict).toBe('dead');
+    expect(o.advice[0]).toMatch(/B-FPGM pipeline/);
+    expect(o.advice.join(' ')).not.toMatch(/more budget/);
+  });
+
   it('without an AP after pruning the verdict is unknown', () => {
     expect(judgeOutcome({ before: unpruned, after: null }).verdict).toBe('unknown');
     expect(judgeOutcome({ before: null, after: ap(0.8, 0.8, 0.6) }).verdict).toBe('unknown');

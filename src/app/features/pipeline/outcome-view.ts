@@ -1,5 +1,5 @@
 /**
- * What the Result panel shows about a finished run's quality: the stored models and evaluations
+ * What the Result panel (and the rate editor's "Use these rates") shows about a pruned model's quality: the stored models and evaluations
  * joined into the core's candidates (each with the AP measured on the run's own val images when
  * there is one), the references the core picks (the released checkpoint of the nearest sparsity, the
  * unpruned model) and the core's verdict. Pure (no Svelte, no IndexedDB), unit-tested.
@@ -36,31 +36,48 @@ export function outcomeCandidates(models: readonly StoredModelSummary[], evaluat
   });
 }
 
-/** The verdict and the comparison rows of a finished run (evaluations newest first). */
-export function outcomeView(
-  run: { state: RunState; meta: { modelId: string; modelName: string; valDatasetId?: string; resultModelId?: string } },
-  models: readonly StoredModelSummary[],
-  evaluations: readonly StoredEvaluation[],
-): OutcomeView {
+/** A pruned model and the model it came from, with their AP on the same val images. */
+export interface PruneResult {
+  before: EvaluationRecord | null;
+  after: EvaluationRecord | null;
+  /** The pruned model's parameter sparsity, fraction. */
+  sparsity: number;
+  valDatasetId?: string;
+  source: { id: string; name: string };
+  result: { id?: string; name?: string };
+  /** A pipeline run (default) or FPGM once, no training (the rate editor). */
+  kind?: 'run' | 'one-shot';
+}
+
+/** A finished (or finishing) pipeline run as a PruneResult. */
+export function runResult(run: { state: RunState; meta: { modelId: string; modelName: string; valDatasetId?: string; resultModelId?: string } }): PruneResult {
   const s = run.state;
-  const before = measured(s.evaluation.before, run.meta.valDatasetId);
-  const after = measured(s.evaluation.after, run.meta.valDatasetId);
-  const sparsity = s.result?.sparsity ?? 0;
-  const candidates = outcomeCandidates(models.filter((m) => m.id !== run.meta.resultModelId), evaluations, after);
+  return {
+    before: s.evaluation.before, after: s.evaluation.after, sparsity: s.result?.sparsity ?? 0, valDatasetId: run.meta.valDatasetId,
+    source: { id: run.meta.modelId, name: run.meta.modelName }, result: { id: run.meta.resultModelId },
+  };
+}
+
+/** The verdict and the comparison rows of a pruned model (evaluations newest first). */
+export function outcomeView(r: PruneResult, models: readonly StoredModelSummary[], evaluations: readonly StoredEvaluation[]): OutcomeView {
+  const before = measured(r.before, r.valDatasetId);
+  const after = measured(r.after, r.valDatasetId);
+  const sparsity = r.sparsity;
+  const candidates = outcomeCandidates(models.filter((m) => m.id !== r.result.id), evaluations, after);
   const refs = pickReferences(candidates, sparsity);
-  const source = models.find((m) => m.id === run.meta.modelId);
+  const source = models.find((m) => m.id === r.source.id);
   const sourceSparsity = source ? source.info.sparsity / 100 : null;
   const comparable = (ap: MeasuredAp | null) => !!(ap && after && sameMeasurement(ap, after));
 
   const rows: OutcomeRow[] = [
-    { role: 'before', name: run.meta.modelName, sparsity: sourceSparsity, ap: before, otherImages: false },
-    { role: 'after', name: models.find((m) => m.id === run.meta.resultModelId)?.name ?? 'pruned model', sparsity, ap: after, otherImages: false },
+    { role: 'before', name: r.source.name, sparsity: sourceSparsity, ap: before, otherImages: false },
+    { role: 'after', name: r.result.name ?? models.find((m) => m.id === r.result.id)?.name ?? 'pruned model', sparsity, ap: after, otherImages: false },
   ];
   if (refs.released) rows.push({ role: 'released', name: refs.released.name, sparsity: refs.released.sparsity, ap: refs.released.ap, otherImages: !!refs.released.ap && !comparable(refs.released.ap) });
   // The unpruned model gets its own row only when the run did not start from it.
-  if (refs.unpruned && refs.unpruned.id !== run.meta.modelId && !(sourceSparsity !== null && sourceSparsity < 0.005)) {
+  if (refs.unpruned && refs.unpruned.id !== r.source.id && !(sourceSparsity !== null && sourceSparsity < 0.005)) {
     rows.push({ role: 'unpruned', name: refs.unpruned.name, sparsity: refs.unpruned.sparsity, ap: refs.unpruned.ap, otherImages: !!refs.unpruned.ap && !comparable(refs.unpruned.ap) });
   }
-  const outcome = judgeOutcome({ before, after, released: refs.released?.ap ?? null });
+  const outcome = judgeOutcome({ before, after, released: refs.released?.ap ?? null, kind: r.kind });
   return { outcome, rows, releasedNeedsEvaluation: !!refs.released && !comparable(refs.released.ap) };
 }

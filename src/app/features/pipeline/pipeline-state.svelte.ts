@@ -68,7 +68,8 @@ export class PipelineState extends RunControlState<'pipeline'> {
   live = $state.raw<LiveProgress | null>(null);
   exportError = $state.raw<UiError | null>(null);
 
-  canStart = $derived(!!this.modelId && !!this.datasetId && !!this.check.config && this.activeId === null && this.action === 'idle');
+  // Not while the form shows another run's settings: the draft it would start is hidden.
+  canStart = $derived(!!this.modelId && !!this.datasetId && !!this.check.config && this.activeId === null && this.action === 'idle' && this.formRun === null);
 
   #refreshing: Promise<void> | null = null;
 
