@@ -23,7 +23,7 @@ import {
 import type { RgbaFrame } from '../src/platform/browser/image-decoder.ts';
 import type { StoredEvaluation } from '../src/platform/browser/idb-store.ts';
 import { evaluateStoredDataset, type EvaluationProgress, type EvaluationRequest } from '../src/platform/browser/wider-evaluation.ts';
-import { benchmarkStoredModel, type ModelBenchmark } from '../src/platform/browser/model-benchmark.ts';
+import { benchmarkStoredModel, loadStoredModel, type ModelBenchmark } from '../src/platform/browser/model-benchmark.ts';
 import { createFeatureApi } from './features/index.ts';
 
 /** What `loadModel` returns: the model card data plus the checkpoint's archive name. */
@@ -86,16 +86,22 @@ const api = {
     return detectFaces(model, { width, height, channels, data }, opts);
   },
 
-  /** Evaluates the loaded model on a stored WIDER val dataset, stores the run and returns it (without per-image data). */
-  async evaluateDataset(runId: string, request: EvaluationRequest, onProgress?: (p: EvaluationProgress) => void): Promise<StoredEvaluation> {
-    if (!model) throw new StudioError('NOT_FOUND', 'No model is loaded: load a checkpoint first.');
+  /**
+   * Evaluates the loaded model on a stored WIDER val dataset, stores the run and returns it (without
+   * per-image data). `stored`: evaluate the stored model `request.model.id` on its own instance
+   * instead (the rate editor's before/after), leaving the loaded model as it is.
+   */
+  async evaluateDataset(runId: string, request: EvaluationRequest, onProgress?: (p: EvaluationProgress) => void, stored = false): Promise<StoredEvaluation> {
+    if (!stored && !model) throw new StudioError('NOT_FOUND', 'No model is loaded: load a checkpoint first.');
     const { active } = await requireBackend();
     const controller = new AbortController();
     runs.set(runId, controller);
+    const target = stored ? await loadStoredModel(request.model.id) : model!;
     try {
-      return await evaluateStoredDataset(model, request, { backend: active, signal: controller.signal, onProgress });
+      return await evaluateStoredDataset(target, request, { backend: active, signal: controller.signal, onProgress });
     } finally {
       runs.delete(runId);
+      if (stored) target.dispose();
     }
   },
 

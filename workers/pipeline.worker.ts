@@ -28,7 +28,13 @@ import {
   subsetSource,
   trainingEpochsCsv,
   trialsCsv,
+  modelFileName,
+  openRunFile,
+  packRunFile,
+  prunedModelName,
+  trainedModelName,
   validatePipelineConfig,
+  RUN_FILE_SUFFIX,
   validateTrainingRunConfig,
   writeCheckpoint,
   FINAL_TRAINING_TAG,
@@ -44,8 +50,8 @@ import {
   type TrainingEvent,
   type TrainingRunState,
 } from '../src/core/index.ts';
-import { getModel, saveModel, type ModelOrigin, type RunKind, type StoredRun } from '../src/platform/browser/idb-store.ts';
-import { createIdbRunStore, createRun, deleteRun, dropRunWeights, getRun, listRuns, updateRunMeta } from '../src/platform/browser/idb-run-store.ts';
+import { getModel, openStudioDb, rethrowQuota, saveModel, type ModelOrigin, type RunKind, type StoredRun } from '../src/platform/browser/idb-store.ts';
+import { createIdbRunStore, createRun, deleteRun, dropRunWeights, findRun, getRun, listRuns, updateRunMeta } from '../src/platform/browser/idb-run-store.ts';
 import { datasetSampleSource, storedValEvaluation } from '../src/platform/browser/dataset-samples.ts';
 import { datasetLabel, getDataset } from '../src/platform/browser/wider-store.ts';
 
@@ -91,7 +97,7 @@ export interface RunOutcome {
 }
 
 export interface RunExport {
-  /** Base file name, e.g. `EResFD-original-pruned-30p`. */
+  /** Base file name: the result model's file name without `.pth`, e.g. `B-FPGM-30pct-4-Dec-14-05-abcdef01`. */
   name: string;
   /** The run's weights as a PyTorch checkpoint (final, or the last epoch of an unfinished training). */
   checkpoint: ArrayBuffer;
@@ -200,8 +206,14 @@ async function exclusive(runId: string, kind: RunKind, body: (signal: AbortSigna
   return { runId, kind, status: 'cancelled' };
 }
 
-function prunedName(source: string, c: PipelineConfig): string {
-  return `${baseName(source)}-pruned-${Math.round(c.target * 100)}${c.targetKind === 'macs' ? 'macs' : 'p'}.pth`;
+function prunedName(run: StoredRun, c: PipelineConfig): string {
+  return prunedModelName(c.target, c.targetKind, new Date(run.createdAt));
+}
+
+/** A run's download base name: its stored model's file name (unique per model), else the run id. */
+async function runFileStem(run: StoredRun): Promise<string> {
+  const model = run.meta.resultModelId ? await getModel(run.meta.resultModelId).catch(() => null) : null;
+  return model ? baseName(modelFileName(model.name, model.id, true)) : `${run.kind}-run-${run.id.slice(0, 8)}`;
 }
 
 /** Stores a finished run's model in `models` (once), keeps only its final weights. */
@@ -241,7 +253,7 @@ async function pipelineJob(runId: string, input: PipelineConfigInput | undefined
     const final = await store.loadWeights(runId, 'final');
     if (!final) throw new StudioError('NOT_FOUND', `Run ${runId} finished but its final weights are missing.`);
     const after = state.evaluation.after;
-    resultModelId = await publishResult(fresh, final, prunedName(run.meta.modelName, state.config), {
+    resultModelId = await publishResult(fresh, final, prunedName(run, state.config), {
       kind: 'pruned', runId, sourceModelId: run.meta.modelId, sourceModelName: run.meta.modelName,
       ...(after ? { ap: { easy: after.easy, medium: after.medium, hard: after.hard, images: after.images, protocol: after.protocol } } : {}),
     });
@@ -274,7 +286,7 @@ async function trainingJob(runId: string, request: TrainingRunRequest | undefine
   if (!resultModelId) {
     const final = await store.loadWeights(runId, FINAL_TRAINING_TAG);
     if (!final) throw new StudioError('NOT_FOUND', `Run ${runId} finished but its final weights are missing.`);
-    resultModelId = await publishResult(fresh, final, `${baseName(run.meta.modelName)}-trained-${state.epochsDone}ep.pth`, {
+    resultModelId = await publishResult(fresh, final, trainedModelName(state.epochsDone, new Date(run.createdAt)), {
       kind: 'trained', runId, sourceModelId: run.meta.modelId, sourceModelName: run.meta.modelName,
     });
   }
@@ -374,25 +386,82 @@ const api = {
     if (!run.state) throw new StudioError('NOT_FOUND', 'The run has not saved anything yet.');
     let weights: StateDict | null = null;
     if (run.meta.resultModelId) weights = await loadModelWeights(run.meta.resultModelId).catch(() => null);
-    let name: string;
+    const name = await runFileStem(run);
     let trials = '';
     let epochs: string;
     if (run.kind === 'pipeline') {
       const store = createIdbRunStore('pipeline');
       weights ??= await store.loadWeights(runId, 'final');
-      name = baseName(prunedName(run.meta.modelName, run.state.config));
       trials = trialsCsv(run.state);
       epochs = epochsCsv(run.state);
     } else {
       const store = createIdbRunStore('training');
       weights ??= (await store.loadWeights(runId, FINAL_TRAINING_TAG)) ?? (run.state.checkpoint ? await store.loadWeights(runId, run.state.checkpoint) : null);
-      name = `${baseName(run.meta.modelName)}-trained-${run.state.epochsDone}ep`;
       epochs = trainingEpochsCsv(run.state);
     }
     if (!weights) throw new StudioError('NOT_FOUND', run.kind === 'pipeline' ? 'The run has no final model yet: let it finish first.' : 'The run has no finished epoch yet.');
     const checkpoint = toArrayBuffer(writeCheckpoint(weights));
     const out: RunExport = { name, checkpoint, trialsCsv: trials, epochsCsv: epochs, stateJson: JSON.stringify({ meta: run.meta, kind: run.kind, state: run.state }, null, 1) };
     return Comlink.transfer(out, [checkpoint]);
+  },
+
+  /** A finished pipeline run as one file (run.json, model.pth, CSVs) to open in another browser. */
+  async exportRunFile(runId: string): Promise<{ name: string; bytes: ArrayBuffer }> {
+    const run = await getRun(runId);
+    if (run.kind !== 'pipeline' || !run.state) throw new StudioError('NOT_FOUND', 'Only pipeline runs can be shared.');
+    if (!run.meta.resultModelId) throw new StudioError('NOT_FOUND', 'The run has no stored model yet: let it finish first.');
+    const model = await getModel(run.meta.resultModelId);
+    const bytes = packRunFile({
+      exportedAt: new Date().toISOString(),
+      run: {
+        id: run.id, createdAt: run.createdAt, state: run.state,
+        source: { modelName: run.meta.modelName, datasetName: run.meta.datasetName, ...(run.meta.valDatasetName ? { valDatasetName: run.meta.valDatasetName } : {}) },
+      },
+      model: { name: model.name, checkpoint: new Uint8Array(model.bytes) },
+    });
+    const out = { name: `${await runFileStem(run)}${RUN_FILE_SUFFIX}`, bytes: toArrayBuffer(bytes) };
+    return Comlink.transfer(out, [out.bytes]);
+  },
+
+  /**
+   * Opens a run file from another browser: validated first (openRunFile), then its model is stored
+   * with the others and the run is listed as finished. Opening the same run again changes nothing.
+   */
+  async importRunFile(bytes: ArrayBuffer): Promise<{ runId: string; modelId: string; existed: boolean }> {
+    const opened = openRunFile(new Uint8Array(bytes));
+    const { run, model } = opened;
+    const existing = await findRun(run.id);
+    if (existing?.meta.resultModelId) {
+      const stored = await getModel(existing.meta.resultModelId).catch(() => null);
+      if (stored) return { runId: run.id, modelId: stored.id, existed: true };
+    }
+    if (existing && existing.kind !== 'pipeline') throw new StudioError('RUN_FILE_INVALID', 'A training run with the same id exists in this browser.');
+    const after = run.state.evaluation.after;
+    const saved = await saveModel({
+      name: model.name,
+      bytes: toArrayBuffer(model.checkpoint),
+      info: { ...opened.modelInfo, archiveName: readCheckpoint(model.checkpoint).archiveName },
+      origin: {
+        kind: 'pruned', runId: run.id, sourceModelName: run.source.modelName,
+        ...(after ? { ap: { easy: after.easy, medium: after.medium, hard: after.hard, images: after.images, protocol: after.protocol } } : {}),
+      },
+      markUsed: false,
+    });
+    const record: StoredRun = {
+      id: run.id, kind: 'pipeline', state: run.state, createdAt: run.createdAt, updatedAt: Date.now(),
+      meta: {
+        // The source model and datasets live in the exporting browser: kept by name only.
+        modelId: '', modelName: run.source.modelName, datasetId: '', datasetName: run.source.datasetName,
+        ...(run.source.valDatasetName ? { valDatasetName: run.source.valDatasetName } : {}),
+        resultModelId: saved.id, importedAt: Date.now(),
+      },
+    };
+    try {
+      await (await openStudioDb()).put('runs', record);
+    } catch (e) {
+      rethrowQuota(e, 'The run');
+    }
+    return { runId: run.id, modelId: saved.id, existed: false };
   },
 
   /** Training throughput on this backend: one warm-up step, then `steps` timed steps. */

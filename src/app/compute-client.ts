@@ -84,13 +84,14 @@ export class ComputeClient {
    * `signal` cancels the run inside the worker (the call bypasses the queue); it then rejects with an
    * AbortError and stores nothing.
    */
-  evaluateDataset(request: EvaluationRequest, onProgress: (p: EvaluationProgress) => void, signal?: AbortSignal): Promise<StoredEvaluation> {
+  /** `stored`: evaluate the stored model `request.model.id` instead of the loaded one. */
+  evaluateDataset(request: EvaluationRequest, onProgress: (p: EvaluationProgress) => void, signal?: AbortSignal, stored = false): Promise<StoredEvaluation> {
     const runId = crypto.randomUUID();
     return this.#run(async () => {
       const cancel = () => void this.#remote.cancel(runId);
       signal?.addEventListener('abort', cancel, { once: true });
       try {
-        return await this.#remote.evaluateDataset(runId, request, Comlink.proxy(onProgress));
+        return await this.#remote.evaluateDataset(runId, request, Comlink.proxy(onProgress), stored);
       } finally {
         signal?.removeEventListener('abort', cancel);
       }

@@ -68,6 +68,16 @@ export class PipelineClient {
     return this.#call((remote) => remote.exportRun(runId));
   }
 
+  /** A finished pipeline run as one shareable file. */
+  exportRunFile(runId: string): Promise<{ name: string; bytes: ArrayBuffer }> {
+    return this.#call((remote) => remote.exportRunFile(runId));
+  }
+
+  /** Opens a run file (validated in the worker); the bytes are transferred. */
+  importRunFile(bytes: ArrayBuffer): Promise<{ runId: string; modelId: string; existed: boolean }> {
+    return this.#call((remote) => remote.importRunFile(Comlink.transfer(bytes, [bytes])));
+  }
+
   measureSpeed(request: SpeedRequest): Promise<SpeedMeasurement> {
     return this.#call((remote) => remote.measureSpeed(request));
   }

@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   CONFIG_INVALID: 'A configuration value is out of range.',
   STORAGE_QUOTA: 'The browser storage quota is exhausted. Free space or import a smaller subset.',
   NOT_FOUND: 'The requested item does not exist.',
+  RUN_FILE_INVALID: 'The file is not a run exported by the studio, or it is damaged. Export the run again (Download run file) and open that file.',
   RUN_BUSY: 'Another training or pruning run is in progress (here or in another tab). Pause or cancel it first.',
 } as const;
 

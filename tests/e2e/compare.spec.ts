@@ -27,7 +27,8 @@ async function openComparison(page: Page): Promise<void> {
   await expect(page.getByTestId('compare-page')).toBeVisible();
   // Defaults: A = the model in use (original), B = the pruned model just made.
   await expect(page.getByTestId('compare-model-a')).toContainText('EResFD-original.pth');
-  await expect(page.getByTestId('compare-model-b')).toContainText('-fpgm-code-10_10_10_10_10_10');
+  // Short default name: what, sparsity, when (issue 13).
+  await expect(page.getByTestId('compare-model-b')).toContainText(/FPGM \d+(\.\d)?% · \d{1,2} [A-Z][a-z]{2} \d{2}:\d{2}/);
   expect(Number(await page.getByTestId('compare-model-b').getAttribute('data-sparsity'))).toBeGreaterThan(5);
 }
 

@@ -100,7 +100,8 @@ test.describe('B-FPGM pipeline', () => {
     const pruned = page.locator('[data-testid="zoo-row"][data-kind="pruned"]');
     await expect(pruned).toHaveCount(1);
     await expect(page.locator('[data-testid="zoo-row"][data-kind="imported"]')).toHaveCount(1);
-    await expect(pruned).toHaveAttribute('data-name', 'EResFD-original-pruned-30p.pth');
+    // Short default name (issue 13): what, target, when.
+    await expect(pruned).toHaveAttribute('data-name', /^B-FPGM 30% · \d{1,2} [A-Z][a-z]{2} \d{2}:\d{2}$/);
     for (const s of ['easy', 'medium', 'hard']) {
       const ap = Number(await pruned.getByTestId(`zoo-ap-${s}`).getAttribute('data-value'));
       expect(ap).toBeGreaterThanOrEqual(0);
@@ -114,7 +115,9 @@ test.describe('B-FPGM pipeline', () => {
 
     // Export: the downloaded file is a checkpoint the core reads, with the run's sparsity.
     const [download] = await Promise.all([page.waitForEvent('download'), pruned.getByTestId('zoo-download').click()]);
-    expect(download.suggestedFilename()).toBe('EResFD-original-pruned-30p.pth');
+    // The file name carries the model's content hash: two runs never share one.
+    const modelId = (await pruned.getAttribute('data-model-id'))!;
+    expect(download.suggestedFilename()).toMatch(new RegExp(`^B-FPGM-30pct-\\d{1,2}-[A-Z][a-z]{2}-\\d{2}-\\d{2}-${modelId.slice(0, 8)}\\.pth$`));
     const bytes = await downloadBytes(download, testInfo.outputPath('pruned.pth'));
     const info = describeModel(readCheckpoint(bytes).stateDict);
     expect(info.parameters).toBe(92_208);
@@ -168,6 +171,9 @@ test.describe('B-FPGM pipeline', () => {
     await page.waitForTimeout(1500);
     expect(await trialRows(page).count()).toBe(paused);
 
+    // Deleting asks once more (issue 13).
+    await page.getByTestId('pipeline-cancel').click();
+    await expect(page.getByTestId('pipeline-cancel')).toHaveAttribute('data-asking', 'true');
     await page.getByTestId('pipeline-cancel').click();
     await expect(page.getByTestId('pipeline-runs-empty')).toBeVisible();
     await expect(page.getByTestId('pipeline-run')).toHaveCount(0);

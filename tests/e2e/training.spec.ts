@@ -71,13 +71,16 @@ test.describe('training in the browser', () => {
 
     // The trained model is stored with the others.
     await page.getByTestId('nav-zoo').click();
-    await expect(page.locator('[data-testid="zoo-row"][data-kind="trained"]')).toHaveAttribute('data-name', 'EResFD-original-trained-2ep.pth');
+    await expect(page.locator('[data-testid="zoo-row"][data-kind="trained"]')).toHaveAttribute('data-name', /^Trained 2 ep · \d{1,2} [A-Z][a-z]{2} \d{2}:\d{2}$/);
 
     // Cancel deletes a run and its checkpoints.
     await page.getByTestId('nav-train').click();
     await page.getByTestId('train-start').click();
     await expect(page.getByTestId('train-step')).toBeVisible({ timeout: 120_000 });
     await expect(page.getByTestId('train-run-row')).toHaveCount(2);
+    // Deleting asks once more (issue 13).
+    await page.getByTestId('train-cancel').click();
+    await expect(page.getByTestId('train-cancel')).toHaveAttribute('data-asking', 'true');
     await page.getByTestId('train-cancel').click();
     await expect(page.getByTestId('train-note')).toContainText('Cancelled');
     await expect(page.getByTestId('train-run-row')).toHaveCount(1);

@@ -189,6 +189,8 @@ export interface StoredRunMeta {
   backend?: string;
   /** Training run: images drawn from the dataset (split 80 % train / 20 % validation). */
   images?: number;
+  /** Set when the run was opened from a run file (shared from another browser), epoch ms. */
+  importedAt?: number;
 }
 
 /** One training or pipeline run. `state` is the core's resumable state, null until first saved. */
@@ -363,4 +365,19 @@ export async function getLastUsedModel(): Promise<StoredModel | undefined> {
 
 export async function deleteModel(id: string): Promise<void> {
   await (await db()).delete('models', id);
+}
+
+/** Gives a stored model another display name (the bytes, and so the id, stay the same). */
+export async function renameModel(id: string, name: string): Promise<StoredModelSummary> {
+  const d = await db();
+  const tx = d.transaction('models', 'readwrite');
+  const record = await tx.store.get(id);
+  if (!record) {
+    tx.abort();
+    await tx.done.catch(() => {});
+    throw new StudioError('NOT_FOUND', `No stored model with id ${id.slice(0, 12)}….`);
+  }
+  const renamed = { ...record, name };
+  await Promise.all([tx.store.put(renamed), tx.done]);
+  return summarize(renamed);
 }

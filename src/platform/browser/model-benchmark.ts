@@ -21,9 +21,14 @@ function rampImage(height = 480, width = 640): RgbImage {
   return { width, height, channels: 3, data };
 }
 
-export async function benchmarkStoredModel(modelId: string, backend: string, runs = 5, signal?: AbortSignal): Promise<ModelBenchmark> {
+/** A stored model as its own inference instance (the loaded model stays); the caller disposes it. */
+export async function loadStoredModel(modelId: string): Promise<ReturnType<typeof createEResFD>> {
   const record = await getModel(modelId);
-  const model = createEResFD(readCheckpoint(new Uint8Array(record.bytes)).stateDict);
+  return createEResFD(readCheckpoint(new Uint8Array(record.bytes)).stateDict);
+}
+
+export async function benchmarkStoredModel(modelId: string, backend: string, runs = 5, signal?: AbortSignal): Promise<ModelBenchmark> {
+  const model = await loadStoredModel(modelId);
   const image = rampImage();
   const times: number[] = [];
   try {

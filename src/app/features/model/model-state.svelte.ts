@@ -10,7 +10,9 @@ import {
   getLastUsedModel,
   getModel,
   listModels,
+  renameModel,
   saveModel,
+  type ModelOrigin,
   type StoredModelInfo,
   type StoredModelSummary,
 } from '../../../platform/browser/idb-store.ts';
@@ -27,6 +29,10 @@ export interface CurrentModel {
   name: string;
   byteLength: number;
   info: StoredModelInfo;
+  /** How the studio made it (absent: loaded from a file). */
+  origin?: ModelOrigin;
+  /** When it was first stored, epoch ms (absent: not stored). */
+  addedAt?: number;
 }
 
 export type ModelStatus = 'starting' | 'idle' | 'loading' | 'restoring';
@@ -70,7 +76,7 @@ export class ModelState {
         this.status = 'restoring';
         this.loadingName = restoring = last.name;
         const info = await this.#client.loadModel(last.bytes);
-        this.current = { id: last.id, name: last.name, byteLength: last.bytes.byteLength, info };
+        this.current = { id: last.id, name: last.name, byteLength: last.bytes.byteLength, info, origin: last.origin, addedAt: last.addedAt };
       }
     } catch (e) {
       this.error = toUiError(e);
@@ -119,6 +125,12 @@ export class ModelState {
     await this.#refreshList();
   }
 
+  /** Renames a stored model (the name is already cleaned); the loaded model's card follows. */
+  async rename(id: string, name: string): Promise<void> {
+    await renameModel(id, name);
+    await this.#refreshList();
+  }
+
   /** `hint` explains failures of `read` that are not StudioErrors. */
   async #load(name: string, read: () => Promise<ArrayBuffer>, hint?: string): Promise<void> {
     if (this.status === 'starting') return;
@@ -132,7 +144,7 @@ export class ModelState {
       const info = await this.#client.loadModel(bytes.slice(0));
       try {
         const saved = await saveModel({ name, bytes, info });
-        this.current = { id: saved.id, name, byteLength: bytes.byteLength, info };
+        this.current = { id: saved.id, name: saved.name, byteLength: bytes.byteLength, info, origin: saved.origin, addedAt: saved.addedAt };
       } catch (e) {
         this.current = { id: '', name, byteLength: bytes.byteLength, info };
         this.warning = `Loaded, but not stored for the next visit: ${toUiError(e).message}`;
@@ -149,6 +161,9 @@ export class ModelState {
   async #refreshList(): Promise<void> {
     try {
       this.stored = await listModels();
+      // A rename elsewhere (the zoo) shows on the loaded model's card too.
+      const cur = this.current && this.stored.find((m) => m.id === this.current!.id);
+      if (cur && this.current && cur.name !== this.current.name) this.current = { ...this.current, name: cur.name };
     } catch (e) {
       this.warning = `The stored models could not be listed: ${toUiError(e).message}`;
     }

@@ -5,12 +5,17 @@
  * with start / pause / resume / cancel / export. After a reload a run saved as 'running' shows as
  * interrupted, with Resume.
  */
-import { DEFAULT_PIPELINE_CONFIG, estimatePipelineSeconds } from '../../../core/pipeline/config.ts';
+import { DEFAULT_PIPELINE_CONFIG, estimatePipelineSeconds, type PipelineConfig } from '../../../core/pipeline/config.ts';
+import { planPipelineBudgetByStage, plannedTrials } from '../../../core/pipeline/budget.ts';
+import { MAX_RUN_FILE_BYTES } from '../../../core/pipeline/run-file.ts';
+import { StudioError } from '../../../core/errors.ts';
 import type { RunState } from '../../../core/index.ts';
 import type { PipelineClient } from '../../pipeline-client.ts';
 import { saveBlob } from '../../download.ts';
 import { toUiError, type UiError } from '../../ui-error.ts';
 import { findRun } from '../../../platform/browser/idb-run-store.ts';
+import { listEvaluations } from '../../../platform/browser/evaluation-store.ts';
+import type { StoredEvaluation } from '../../../platform/browser/idb-store.ts';
 import { RunControlState, type RunEventOf, type RunOf } from '../runs/run-control.svelte.ts';
 import type { LiveProgress } from './run-progress.ts';
 import { lookupTrainSpeed, storeTrainSpeed, type TrainSpeed } from './train-speed.ts';
@@ -29,16 +34,42 @@ export class PipelineState extends RunControlState<'pipeline'> {
   form = $state<PipelineForm>(formFromConfig(DEFAULT_PIPELINE_CONFIG));
 
   check = $derived(validateForm(this.form));
+  /** The user chose to set up a new run while an unfinished one is selected. */
+  drafting = $state(false);
+  /**
+   * The run whose settings the New-run form shows, read-only: the run this tab executes, else the
+   * selected run while it is unfinished (interrupted by a reload, paused, running in another tab),
+   * so the form and its estimate never describe defaults while a run is under way.
+   */
+  formRun = $derived.by(() => {
+    const active = this.activeId ? this.runs.find((r) => r.id === this.activeId) : undefined;
+    if (active?.state) return active;
+    const sel = this.selected;
+    if (this.activeId === null && !this.drafting && sel?.state && sel.state.status !== 'done' && sel.state.status !== 'failed') return sel;
+    return null;
+  });
+  /** What the form shows: the run's settings, or the user's draft. */
+  shownForm = $derived(this.formRun?.state ? formFromConfig(this.formRun.state.config) : this.form);
+  shownConfig = $derived<PipelineConfig | null>(this.formRun?.state ? this.formRun.state.config : this.check.config);
+  /** The budget in image passes (all stages, BO trials included) of what the form shows. */
+  budget = $derived(this.shownConfig ? { ...planPipelineBudgetByStage(this.shownConfig), trials: plannedTrials(this.shownConfig) } : null);
   speed = $state.raw<(TrainSpeed & { scaled: boolean }) | null>(null);
   measuring = $state(false);
-  estimateSeconds = $derived(this.check.config && this.speed ? estimatePipelineSeconds(this.check.config, this.speed.imagesPerSec) : null);
+  estimateSeconds = $derived(this.shownConfig && this.speed ? estimatePipelineSeconds(this.shownConfig, this.speed.imagesPerSec) : null);
+  /** Stored evaluations (newest first): the Result panel compares a run with the released checkpoints. */
+  evaluations = $state.raw<StoredEvaluation[]>([]);
+  /** A run file being opened, and what came of it. */
+  importing = $state(false);
+  importError = $state.raw<UiError | null>(null);
+  importNote = $state('');
 
   /** Runs whose lock another tab holds. */
   elsewhere = $state.raw<Set<string>>(new Set());
   live = $state.raw<LiveProgress | null>(null);
   exportError = $state.raw<UiError | null>(null);
 
-  canStart = $derived(!!this.modelId && !!this.datasetId && !!this.check.config && this.activeId === null && this.action === 'idle');
+  // Not while the form shows another run's settings: the draft it would start is hidden.
+  canStart = $derived(!!this.modelId && !!this.datasetId && !!this.check.config && this.activeId === null && this.action === 'idle' && this.formRun === null);
 
   #refreshing: Promise<void> | null = null;
 
@@ -59,6 +90,18 @@ export class PipelineState extends RunControlState<'pipeline'> {
     }
   }
 
+  /** Leaves the unfinished run's settings and edits a new run (the draft the user had). */
+  newDraft(): void {
+    this.drafting = true;
+    this.#loadSpeed();
+  }
+
+  override select(runId: string): void {
+    super.select(runId);
+    this.drafting = false;
+    this.#loadSpeed();
+  }
+
   applyPreset(preset: Preset): void {
     this.preset = preset;
     this.form = formFromConfig(PRESETS[preset].config);
@@ -74,7 +117,9 @@ export class PipelineState extends RunControlState<'pipeline'> {
     this.#refreshing ??= (async () => {
       try {
         await this.loadLists();
+        this.evaluations = await listEvaluations();
         this.elsewhere = await heldRunLocks(this.activeId);
+        this.#loadSpeed();
       } catch (e) {
         this.error = toUiError(e);
       } finally {
@@ -129,6 +174,38 @@ export class PipelineState extends RunControlState<'pipeline'> {
     );
   }
 
+  /** Saves a finished run as one file (plan, rates, trials, epochs, AP, pruned weights). */
+  async shareRun(runId: string): Promise<void> {
+    this.exportError = null;
+    try {
+      const out = await this.client.exportRunFile(runId);
+      saveBlob(new Blob([out.bytes], { type: 'application/zip' }), out.name);
+    } catch (e) {
+      this.exportError = toUiError(e);
+    }
+  }
+
+  /** Opens a run file exported by another browser: it is validated, stored and selected. */
+  async openRunFile(file: File): Promise<void> {
+    this.importError = null;
+    this.importNote = '';
+    this.importing = true;
+    try {
+      if (file.size > MAX_RUN_FILE_BYTES) {
+        throw new StudioError('RUN_FILE_INVALID', `${file.name} is ${(file.size / 1024 / 1024).toFixed(1)} MB; a run file is at most ${MAX_RUN_FILE_BYTES / 1024 / 1024} MB.`);
+      }
+      const out = await this.client.importRunFile(await file.arrayBuffer());
+      await this.refresh();
+      this.select(out.runId);
+      this.importNote = out.existed ? 'This run is already in this browser: it is selected.' : `Opened ${file.name}: the run and its pruned model are stored in this browser.`;
+      this.onModelStored();
+    } catch (e) {
+      this.importError = toUiError(e);
+    } finally {
+      this.importing = false;
+    }
+  }
+
   protected override heldElsewhere(runId: string): boolean {
     return this.elsewhere.has(runId);
   }
@@ -168,7 +245,7 @@ export class PipelineState extends RunControlState<'pipeline'> {
         this.live = { ...live, evaluation: { which: ev.which, done: ev.done, total: ev.total } };
         break;
       case 'epoch':
-        if (this.backend) storeTrainSpeed({ backend: this.backend.active, size: this.form.size, batchSize: this.form.batch, imagesPerSec: ev.row.imagesPerSec, source: 'run', at: Date.now() });
+        if (this.backend) storeTrainSpeed({ backend: this.backend.active, size: this.shownForm.size, batchSize: this.shownForm.batch, imagesPerSec: ev.row.imagesPerSec, source: 'run', at: Date.now() });
         void this.reload(e.runId);
         break;
       case 'trial':
@@ -179,7 +256,8 @@ export class PipelineState extends RunControlState<'pipeline'> {
   }
 
   #loadSpeed(): void {
-    if (this.backend) this.speed = lookupTrainSpeed(this.backend.active, this.form.size, this.form.batch);
+    const f = this.shownForm;
+    if (this.backend) this.speed = lookupTrainSpeed(this.backend.active, f.size, f.batch);
   }
 }
 

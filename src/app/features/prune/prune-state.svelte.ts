@@ -15,7 +15,8 @@ import { saveModel, type StoredModelSummary } from '../../../platform/browser/id
 import type { PruneArchitecture, PrunePreview, PruneRequest, PruneTiming } from '../../../../workers/features/index.ts';
 import type { ModelState } from '../model/model-state.svelte.ts';
 import { BUILTIN_GROUP_COUNTS, maxRate, type GroupingId, type RatesState } from './rates.svelte.ts';
-import { carryRates, toPercent } from './rate-math.ts';
+import { carryRates } from './rate-math.ts';
+import { oneShotModelName } from '../../../core/pipeline/names.ts';
 
 /** Quiet time after the last change before the masked model is timed. */
 export const MEASURE_DELAY_MS = 600;
@@ -288,9 +289,8 @@ export class PruneState {
     this.saveError = null;
     try {
       const out = await this.#client.call((api) => api.prunedCheckpoint(req));
-      const stem = source.name.replace(/\.(pth|pt)$/i, '');
-      const rateText = req.rates.map((r) => toPercent(r)).join('_');
-      const name = `${stem}-fpgm-${req.grouping.id}-${rateText}.pth`;
+      // Short and readable; the grouping, rates and source are in the model card (origin).
+      const name = oneShotModelName(out.info.sparsity / 100, new Date());
       const url = URL.createObjectURL(new Blob([out.bytes], { type: 'application/octet-stream' }));
       this.saved = await saveModel({
         name,

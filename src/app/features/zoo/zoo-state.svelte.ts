@@ -6,7 +6,8 @@
  */
 import type { ComputeClient } from '../../compute-client.ts';
 import { toUiError, type UiError } from '../../ui-error.ts';
-import { deleteModel, getModel, listModels } from '../../../platform/browser/idb-store.ts';
+import { deleteModel, getModel, listModels, renameModel } from '../../../platform/browser/idb-store.ts';
+import { modelFileName } from '../../../core/pipeline/names.ts';
 import { listEvaluations } from '../../../platform/browser/evaluation-store.ts';
 import { listRuns } from '../../../platform/browser/idb-run-store.ts';
 import { saveBlob } from '../../download.ts';
@@ -64,11 +65,17 @@ export class ZooState {
   async download(modelId: string): Promise<void> {
     try {
       const record = await getModel(modelId);
-      const name = /\.(pth|pt)$/i.test(record.name) ? record.name : `${record.name}.pth`;
-      saveBlob(new Blob([record.bytes], { type: 'application/octet-stream' }), name);
+      saveBlob(new Blob([record.bytes], { type: 'application/octet-stream' }), modelFileName(record.name, record.id, !!record.origin));
     } catch (e) {
       this.error = toUiError(e);
     }
+  }
+
+  /** Renames a stored model (the name is already cleaned); the model list elsewhere follows. */
+  async rename(modelId: string, name: string): Promise<void> {
+    await renameModel(modelId, name);
+    this.#onModelsChanged();
+    await this.refresh();
   }
 
   async remove(modelId: string): Promise<void> {
