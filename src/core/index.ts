@@ -22,6 +22,7 @@ export * from './eval/index.ts';
 export { detectWider, widerPasses, type WiderProtocol, type WiderPasses } from './detect/wider-protocol.ts';
 export { predictWider, toWiderPredictionRows, type WiderImageRef, type PredictWiderOptions, type PredictWiderProgress } from './eval/predict-wider.ts';
 export * from './compact/index.ts';
+export * from './onnx/index.ts';
 export * from './search/index.ts';
 export { createTrainableEResFD, fromHwio, type TrainableEResFD } from './model/eresfd/trainable.ts';
 export { createTrainer, validateTrainConfig, DEFAULT_TRAIN_CONFIG, type TrainConfig, type Trainer, type TrainerHooks, type TrainerState, type EpochRecord, type StepProgress } from './train/trainer.ts';
