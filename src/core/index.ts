@@ -8,6 +8,7 @@ export { selectBackend, runSelfTest, DEFAULT_BACKEND_ORDER } from './backend/sel
 export * from './checkpoint/index.ts';
 export { createEResFD, type EResFDModel } from './model/eresfd/eresfd.ts';
 export { describeModel, isParameterKey } from './model/eresfd/describe-model.ts';
+export { timeForwards, timeForward, median, type ForwardTimes, type TimeForwardsOptions } from './model/time-forwards.ts';
 export { CONVS, CONV_BY_NAME, featureSizes, headSizes, convMacs, totalMacs, type ConvSpec } from './model/eresfd/architecture.ts';
 export { priorBoxes, priorCount, levelOffsets } from './model/eresfd/priors.ts';
 export { detectFaces, detectAtScale, widerShrink, type DetectFacesOptions, type FaceModel } from './detect/detect-faces.ts';

@@ -10,7 +10,8 @@
 import { CONV_BY_NAME, type ConvSpec } from '../model/eresfd/architecture.ts';
 import { INPUT_MEAN_RGB } from '../model/eresfd/constants.ts';
 import { fusionCoefficients } from '../model/eresfd/graph.ts';
-import { foldNetwork, type CompactConv, type CompactWeights } from '../compact/fold.ts';
+import { analyzeChannels } from '../compact/channel-dependencies.ts';
+import { foldCompaction, foldNetwork, type CompactConv, type CompactWeights } from '../compact/fold.ts';
 import { inferenceGraph } from '../compact/inference-graph.ts';
 import { StudioError } from '../errors.ts';
 import type { StateDict } from '../types.ts';
@@ -161,4 +162,13 @@ export function nhwcToNchw(nhwc: Float32Array, height: number, width: number, ch
   const plane = height * width;
   for (let p = 0; p < plane; p++) for (let c = 0; c < channels; c++) out[c * plane + p] = nhwc[p * channels + c]!;
   return out;
+}
+
+/**
+ * The ONNX file of a checkpoint: compacted (zeroed filters physically removed, same outputs to float
+ * rounding) or dense (every channel kept). Host-only: no tensors, so any thread can call it.
+ */
+export function checkpointToOnnx(stateDict: StateDict, options: { compact: boolean; source: string }): Uint8Array {
+  if (!options.compact) return exportEResFDOnnx(denseWeights(stateDict, options.source));
+  return exportEResFDOnnx(foldCompaction(stateDict, analyzeChannels(stateDict), options.source));
 }
