@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  EXPECTED_KEYS, augmentTrain, createRng, createTorchAdam, createTrainStep, createTrainableEResFD, normalizeImage, readCheckpoint, selectBackend,
+  EXPECTED_KEYS, median, augmentTrain, createRng, createTorchAdam, createTrainStep, createTrainableEResFD, normalizeImage, readCheckpoint, selectBackend,
   type BackendName, type RgbImage, type StateDict, type TrainBatch,
 } from '../src/core/index.ts';
 
@@ -46,10 +46,6 @@ export interface TrainBenchResult {
 
 const now = (): number => performance.now();
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 /** Seeded random weights of the full EResFD layout, with positive BN variances. */
 function syntheticStateDict(seed: number): StateDict {
