@@ -37,11 +37,15 @@ if [ -z "${VK_ICD_FILENAMES:-}" ]; then
   done
 fi
 echo "VK_ICD_FILENAMES=${VK_ICD_FILENAMES:-<loader default>}"
+ls /usr/local/nvidia/share/vulkan/icd.d /usr/share/vulkan/icd.d /etc/vulkan/icd.d 2>/dev/null | tr '\n' ' '; echo
 [ -n "${VK_ICD_FILENAMES:-}" ] && cat "$VK_ICD_FILENAMES" 2>/dev/null | tr -d '\n' && echo
 
 echo "== bench (time limit ${BUDGET} s; the report is written after every measurement)"
 timeout --kill-after=10 "$BUDGET" "$WORK/node" "$WORK/app/gpu-bench.mjs" --models "$HERE/models" --out "$REPORT_DIR/gpu-report.json" "$@"
 rc=$?
 [ $rc -eq 124 ] && echo "FAILED: time limit of ${BUDGET} s reached; partial report kept"
+if [ -f "$REPORT_DIR/gpu-report.json" ] && grep -q '"adapter": "' "$REPORT_DIR/gpu-report.json"; then
+  echo "hint: no adapter — check the ICD above (its library_path must load: ldd on it) or set VK_ICD_FILENAMES"
+fi
 [ -f "$REPORT_DIR/gpu-report.json" ] && { echo "== $REPORT_DIR/gpu-report.json"; cat "$REPORT_DIR/gpu-report.json"; }
 exit $rc
