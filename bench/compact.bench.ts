@@ -5,7 +5,6 @@
  * Runs are interleaved round-robin across the models so load from other processes hits all alike.
  * Usage (Node, WASM): npx tsx bench/compact.bench.ts [--backend wasm|cpu] [--runs N] [--strategies carrier,bias-map,keep]
  */
-import * as tf from '@tensorflow/tfjs-core';
 import {
   compactEResFD,
   DEFAULT_BORDER_STRATEGY,
@@ -14,6 +13,7 @@ import {
   rampInput,
   readCheckpoint,
   selectBackend,
+  timeForwards,
   totalMacs,
   type BackendName,
   type BorderStrategy,
@@ -63,22 +63,6 @@ export interface CompactBenchResult {
 
 const H = 480, W = 640;
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-
-async function forwardMs(model: FaceModel, x: tf.Tensor4D): Promise<number> {
-  const t0 = performance.now();
-  const out = tf.tidy(() => {
-    const o = model.predict(x);
-    return tf.concat([tf.reshape(o.loc, [-1]), tf.reshape(o.conf, [-1])]);
-  });
-  await out.data(); // includes the read-back, so GPU backends are timed to completion too
-  out.dispose();
-  return performance.now() - t0;
-}
-
 export async function runCompactBench(options: CompactBenchOptions): Promise<CompactBenchResult> {
   const { backend, runs = 12, warmup = 3 } = options;
   const strategies = options.strategies ?? [DEFAULT_BORDER_STRATEGY];
@@ -87,7 +71,6 @@ export async function runCompactBench(options: CompactBenchOptions): Promise<Com
   const dense = createEResFD(readCheckpoint(options.original.bytes).stateDict);
   const compacted: Array<{ checkpoint: string; strategy: BorderStrategy; model: ReturnType<typeof compactEResFD>['model']; dense: FaceModel & { dispose(): void } }> = [];
   const input = rampInput(H, W);
-  const x = tf.tensor4d(input, [1, H, W, 3]);
   try {
     for (const ckpt of options.pruned) {
       const sd = readCheckpoint(ckpt.bytes).stateDict;
@@ -97,20 +80,15 @@ export async function runCompactBench(options: CompactBenchOptions): Promise<Com
       }
     }
     const models: FaceModel[] = [dense, ...compacted.map((c) => c.model)];
-    const times: number[][] = models.map(() => []);
-    for (let i = 0; i < warmup + runs; i++) {
-      for (let m = 0; m < models.length; m++) {
-        const t = await forwardMs(models[m]!, x);
-        if (i >= warmup) times[m]!.push(t);
-      }
-    }
-    const denseMs = median(times[0]!);
+    // The studio's own timing (rate editor, zoo): warm-up, interleaved rounds, medians.
+    const { medianMs } = await timeForwards(models, { runs, warmup, height: H, width: W, input });
+    const denseMs = medianMs[0]!;
     const macsBefore = totalMacs(H, W);
     const rows: CompactBenchRow[] = [];
     for (let i = 0; i < compacted.length; i++) {
       const c = compacted[i]!;
       const d = c.model.describe();
-      const compactMs = median(times[i + 1]!);
+      const compactMs = medianMs[i + 1]!;
       const macRatio = macsBefore / d.macs480x640;
       const speedup = denseMs / compactMs;
       rows.push({
@@ -129,7 +107,6 @@ export async function runCompactBench(options: CompactBenchOptions): Promise<Com
     }
     return { backend, height: H, width: W, runs, denseMs, rows };
   } finally {
-    x.dispose();
     dense.dispose();
     for (const c of compacted) c.model.dispose();
     for (const m of new Set(compacted.map((c) => c.dense))) m.dispose();

@@ -2,7 +2,8 @@
  * `npm run bench`: speed targets live here, not in timed tests. Prints medians and their ratio to the
  * reference PyTorch CPU figures measured on this machine (SPEC §10.2, golden/train_step README), in Node
  * (WASM, CPU backends) and in Debian's Chromium (WASM, WebGPU, WebGL) driven by Playwright.
- * Usage: npm run bench [-- --only node|browser] [-- --quick]
+ * Usage: npm run bench [-- --only node|browser|peers] [-- --quick] [-- --backend webgpu]
+ * `--backend webgpu` runs the GPU report (bench/gpu/gpu-bench.ts) on WebGPU through Dawn instead.
  */
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
@@ -15,13 +16,14 @@ import { formatTrainBench, runTrainBench } from './train-bench.ts';
 import { formatCompactBench, runCompactBench } from './compact.bench.ts';
 import { runFpgmBench } from './fpgm.bench.ts';
 import { runSearchBench } from './search.bench.ts';
+import { runPeersBench } from './peers/peers.bench.ts';
 import { createEResFD, evaluateWider, predictWider, readCheckpoint, selectBackend, widerImageKey } from '../src/core/index.ts';
 import { loadValImage, presentValImages, readValGroundTruth } from '../src/platform/node/wider-folder.ts';
 
 /** PyTorch CPU reference (SPEC §10.2): network only, 1 thread, 480×640; full test-phase forward incl. NMS. */
 export const REFERENCE = { forwardMs: 29.0, detectMs: 219.5 };
 
-const { values: args } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean' } } });
+const { values: args } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean' }, backend: { type: 'string' } }, strict: false });
 const SHARED = process.env.BFPGM_SHARED ?? resolve(import.meta.dirname, '../../shared');
 const MODEL = resolve(SHARED, 'models/EResFD-original.pth');
 
@@ -33,6 +35,11 @@ function silenceTfjsBanner(): void {
 function row(where: string, r: ForwardBenchResult): string {
   const f = (v: number) => v.toFixed(1).padStart(8);
   return `${where.padEnd(9)} ${r.backend.padEnd(7)} forward ${f(r.forwardMs)} ms (${(r.forwardMs / REFERENCE.forwardMs).toFixed(2)}× PyTorch ${REFERENCE.forwardMs} ms)  detect ${f(r.detectMs)} ms (${(r.detectMs / REFERENCE.detectMs).toFixed(2)}× PyTorch ${REFERENCE.detectMs} ms)`;
+}
+
+async function peersSection(model: Uint8Array): Promise<void> {
+  console.log('');
+  console.log(await runPeersBench({ original: model, originalPath: MODEL, pruned: new Uint8Array(readFileSync(resolve(SHARED, 'models', 'EResFD-50-pruned.pth'))), prunedName: 'EResFD-50-pruned.pth', runs: args.quick ? 5 : 20 }));
 }
 
 async function nodeSection(model: Uint8Array): Promise<void> {
@@ -117,8 +124,15 @@ async function main(): Promise<void> {
   if (!existsSync(MODEL)) throw new Error(`benchmarks need the checkpoints in ${SHARED}/models`);
   const model = new Uint8Array(readFileSync(MODEL));
   console.log(`# B-FPGM studio benchmarks — ${new Date().toISOString()}, node ${process.version}`);
-  if (args.only !== 'browser') await nodeSection(model);
-  if (args.only !== 'node') await browserSection(model);
+  if (args.backend === 'webgpu') {
+    // The GPU report parses process.argv itself: models from ../shared, the rest passed through.
+    process.argv.push('--models', resolve(SHARED, 'models'));
+    await import('./gpu/gpu-bench.ts');
+    return;
+  }
+  if (!args.only || args.only === 'peers') await peersSection(model);
+  if (!args.only || args.only === 'node') await nodeSection(model);
+  if (!args.only || args.only === 'browser') await browserSection(model);
 }
 
 // Report failures by message: the WASM backend's uncaught-exception hook would print its whole source.

@@ -6,8 +6,9 @@
  * host-side batch preparation the trainer adds per batch (SPEC §8 augmentation, normalisation) is
  * timed separately: in a worker or in Node it runs on the same thread as the step.
  */
+import * as tf from '@tensorflow/tfjs-core';
 import {
-  EXPECTED_KEYS, augmentTrain, createRng, createTorchAdam, createTrainStep, createTrainableEResFD, normalizeImage, readCheckpoint, selectBackend,
+  EXPECTED_KEYS, median, augmentTrain, createRng, createTorchAdam, createTrainStep, createTrainableEResFD, normalizeImage, readCheckpoint, selectBackend,
   type BackendName, type RgbImage, type StateDict, type TrainBatch,
 } from '../src/core/index.ts';
 
@@ -24,6 +25,8 @@ export interface TrainBenchOptions {
   warmup?: number;
   /** Checkpoint bytes; default a seeded random state dict (speed does not depend on the values). */
   model?: Uint8Array;
+  /** Also count the TF.js kernels one step launches (one extra step under tf.profile). */
+  countKernels?: boolean;
 }
 
 export interface TrainBenchResult {
@@ -37,14 +40,12 @@ export interface TrainBenchResult {
   stepMsMin: number;
   /** Median host time to augment and normalise one batch (not part of `stepMs`). */
   prepMs: number;
+  /** Kernels (GPU dispatches on WebGPU) per step, when asked for. */
+  kernelsPerStep?: number;
 }
 
 const now = (): number => performance.now();
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 /** Seeded random weights of the full EResFD layout, with positive BN variances. */
 function syntheticStateDict(seed: number): StateDict {
@@ -102,6 +103,7 @@ export async function runTrainBench(backend: BackendName, options: TrainBenchOpt
   const adam = createTorchAdam(model.params, { lr: 1e-3, weightDecay: 5e-4 });
   const step = createTrainStep(model, adam, size);
   const times: number[] = [];
+  let kernelsPerStep: number | undefined;
   try {
     for (let i = 0; i < warmup + steps; i++) {
       const t0 = now();
@@ -110,17 +112,25 @@ export async function runTrainBench(backend: BackendName, options: TrainBenchOpt
       pair.dispose();
       if (i >= warmup) times.push(now() - t0);
     }
+    if (options.countKernels) {
+      const profile = await tf.profile(async () => {
+        const pair = step(data!);
+        await pair.data();
+        pair.dispose();
+      });
+      kernelsPerStep = profile.kernels.length;
+    }
   } finally {
     adam.dispose();
     model.dispose();
   }
   const stepMs = median(times);
-  return { backend, batch, size, steps, imagesPerSec: (1000 * batch) / stepMs, stepMs, stepMsMin: Math.min(...times), prepMs: median(prep) };
+  return { backend, batch, size, steps, imagesPerSec: (1000 * batch) / stepMs, stepMs, stepMsMin: Math.min(...times), prepMs: median(prep), ...(kernelsPerStep === undefined ? {} : { kernelsPerStep }) };
 }
 
 /** One result line with the ratio to the PyTorch reference. */
 export function formatTrainBench(r: TrainBenchResult): string {
   const ref = TRAIN_REFERENCE[`${r.batch}x${r.size}`];
   const vs = ref ? ` (${(r.imagesPerSec / ref).toFixed(2)}× PyTorch ${ref} images/s)` : '';
-  return `${r.backend.padEnd(7)} ${r.batch}×${r.size}²  ${r.imagesPerSec.toFixed(2)} images/s${vs}  step ${r.stepMs.toFixed(0)} ms (min ${r.stepMsMin.toFixed(0)}), batch prep ${r.prepMs.toFixed(0)} ms`;
+  return `${r.backend.padEnd(7)} ${r.batch}×${r.size}²  ${r.imagesPerSec.toFixed(2)} images/s${vs}  step ${r.stepMs.toFixed(0)} ms (min ${r.stepMsMin.toFixed(0)}), batch prep ${r.prepMs.toFixed(0)} ms${r.kernelsPerStep === undefined ? '' : `, ${r.kernelsPerStep} kernels/step`}`;
 }

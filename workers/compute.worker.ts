@@ -7,6 +7,7 @@ import * as Comlink from 'comlink';
 import '../src/platform/browser/register-backends.ts';
 import { softwareAdapterReason } from '../src/platform/browser/software-adapter.ts';
 import {
+  checkpointToOnnx,
   createEResFD,
   describeModel,
   detectFaces,
@@ -24,6 +25,7 @@ import type { RgbaFrame } from '../src/platform/browser/image-decoder.ts';
 import type { StoredEvaluation } from '../src/platform/browser/idb-store.ts';
 import { evaluateStoredDataset, type EvaluationProgress, type EvaluationRequest } from '../src/platform/browser/wider-evaluation.ts';
 import { benchmarkStoredModel, loadStoredModel, type ModelBenchmark } from '../src/platform/browser/model-benchmark.ts';
+import { getModel } from '../src/platform/browser/idb-store.ts';
 import { createFeatureApi } from './features/index.ts';
 
 /** What `loadModel` returns: the model card data plus the checkpoint's archive name. */
@@ -107,8 +109,20 @@ const api = {
 
   /** Median 480×640 forward time of a stored model (model zoo), on a separate instance: the loaded model stays. */
   async benchmark(modelId: string, runs = 5): Promise<ModelBenchmark> {
-    const { active } = await requireBackend();
-    return benchmarkStoredModel(modelId, active, runs);
+    await requireBackend();
+    return benchmarkStoredModel(modelId, runs);
+  },
+
+  /**
+   * A stored model as an ONNX file (zoo "ONNX" download): compacted — the pruned filters physically
+   * removed, the same outputs — unless `compact` is false. The bytes are transferred, not copied.
+   */
+  async exportOnnx(modelId: string, compact = true): Promise<{ bytes: ArrayBuffer; name: string }> {
+    const record = await getModel(modelId);
+    const stem = record.name.replace(/\.(pth|pt)$/i, '');
+    const onnx = checkpointToOnnx(readCheckpoint(new Uint8Array(record.bytes)).stateDict, { compact, source: record.name });
+    const bytes = onnx.buffer as ArrayBuffer;
+    return Comlink.transfer({ bytes, name: `${stem}${compact ? '-compact' : ''}.onnx` }, [bytes]);
   },
 
   /** Aborts a long run (its AbortSignal inside core); nothing of it is stored. */

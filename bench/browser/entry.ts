@@ -8,7 +8,7 @@ import { benchForward } from '../forward-bench.ts';
 import { runTrainBench } from '../train-bench.ts';
 import { formatCompactBench, runCompactBench } from '../compact.bench.ts';
 import {
-  createEResFD, createTrainableEResFD, matchBatch, registerWasmTrainingKernels, multiboxLossFromMatch, priorBoxes, fpgmDistanceSums, fpgmDistanceSumsOps, fpgmDistancesPath, normalizeImage, planFpgm, planFpgmTf, readCheckpoint, selectBackend, CODE_GROUPING,
+  compactEResFD, timeForwards, rampInput, createEResFD, createTrainableEResFD, matchBatch, registerWasmTrainingKernels, multiboxLossFromMatch, priorBoxes, fpgmDistanceSums, fpgmDistanceSumsOps, fpgmDistancesPath, normalizeImage, planFpgm, planFpgmTf, readCheckpoint, selectBackend, CODE_GROUPING,
   type BackendName,
 } from '../../src/core/index.ts';
 
@@ -26,6 +26,8 @@ declare global {
       /** The golden training batch: train-mode and eval-mode MultiBoxLoss of a model on one backend. */
       losses(modelB64: string, imagesB64: string[], targets: number[][], size: number, backend: BackendName): Promise<{ backend: string; train: number[]; eval: number[] }>;
       compact(originalB64: string, pruned: Array<{ name: string; b64: string }>, backend: BackendName, runs: number): Promise<string>;
+      /** Dense vs compacted of each checkpoint with the studio's timeForwards (rate editor, zoo): medians, samples, kernels per forward. */
+      denseVsCompact(checkpoints: Array<{ name: string; b64: string }>, backend: BackendName, runs: number): Promise<Array<{ name: string; denseMs: number; compactMs: number; samples: number[][]; kernels: [number, number]; protocol: string }>>;
     };
   }
 }
@@ -42,6 +44,29 @@ const toB64 = (a: Float32Array): string => {
 registerWasmTrainingKernels();
 
 window.bench = {
+  denseVsCompact: async (checkpoints, backend, runs) => {
+    await selectBackend([backend]);
+    const out = [];
+    for (const c of checkpoints) {
+      const sd = readCheckpoint(fromB64(c.b64)).stateDict;
+      const models = [createEResFD(sd), compactEResFD(sd, { source: c.name }).model];
+      try {
+        const t = await timeForwards(models, { runs });
+        const x = tf.tensor4d(rampInput(), [1, 480, 640, 3]);
+        const kernels = [] as number[];
+        for (const m of models) {
+          const p = await tf.profile(() => tf.tidy(() => m.predict(x).loc));
+          kernels.push(p.kernels.length);
+          tf.dispose(p.result as tf.Tensor);
+        }
+        x.dispose();
+        out.push({ name: c.name, denseMs: t.medianMs[0]!, compactMs: t.medianMs[1]!, samples: t.samples, kernels: kernels as [number, number], protocol: t.protocol });
+      } finally {
+        for (const m of models) m.dispose();
+      }
+    }
+    return out;
+  },
   forward: (b64, backend, runs) => benchForward(fromB64(b64), backend, runs),
   train: (backend, batch, size, steps, modelB64) => runTrainBench(backend, { batch, size, steps, ...(modelB64 ? { model: fromB64(modelB64) } : {}) }),
   heads: async (modelB64, rgbB64, height, width, backend) => {

@@ -20,7 +20,7 @@ const VERBS: Record<string, { run: Verb; help: string }> = {
   train: { run: trainCommand, help: 'train --model X.pth --widerface DIR --epochs N --images K --size S --out Y.pth [--batch B] [--lr r] [--weight-decay w] [--val-images V] [--seed s] [--json]' },
   prune: { run: pruneCommand, help: 'prune --model X.pth --widerface DIR --target T [--target-kind parameters|macs] [--groups code|released|coarse|fine] [--bo-init N] [--bo-iter M] [--images K] [--size S] [--batch B] [--sfp-epochs E] [--sfp-every k] [--finetune-epochs F] [--finetune-mode reference|masked] [--eval-images V] [--protocol single|full] [--seed s] [--run-dir D] [--run-id ID] --out Y.pth [--json]' },
   eval: { run: evalCommand, help: 'eval (--model X.pth | --predictions DIR) --widerface DIR [--protocol single|full] [--save DIR] [--limit N] [--json]' },
-  compact: { run: compact, help: 'compact --model X.pth --out DIR [--strategy carrier|bias-map|keep] [--report] [--json]' },
+  compact: { run: compact, help: 'compact --model X.pth --out DIR [--strategy carrier|bias-map|keep] [--format tfjs|onnx] [--dense] [--report] [--json]' },
 };
 
 function usage(): string {

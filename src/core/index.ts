@@ -8,6 +8,7 @@ export { selectBackend, runSelfTest, DEFAULT_BACKEND_ORDER } from './backend/sel
 export * from './checkpoint/index.ts';
 export { createEResFD, type EResFDModel } from './model/eresfd/eresfd.ts';
 export { describeModel, isParameterKey } from './model/eresfd/describe-model.ts';
+export { timeForwards, timeForward, median, type ForwardTimes, type TimeForwardsOptions } from './model/time-forwards.ts';
 export { CONVS, CONV_BY_NAME, featureSizes, headSizes, convMacs, totalMacs, type ConvSpec } from './model/eresfd/architecture.ts';
 export { priorBoxes, priorCount, levelOffsets } from './model/eresfd/priors.ts';
 export { detectFaces, detectAtScale, widerShrink, type DetectFacesOptions, type FaceModel } from './detect/detect-faces.ts';
@@ -22,6 +23,7 @@ export * from './eval/index.ts';
 export { detectWider, widerPasses, type WiderProtocol, type WiderPasses } from './detect/wider-protocol.ts';
 export { predictWider, toWiderPredictionRows, type WiderImageRef, type PredictWiderOptions, type PredictWiderProgress } from './eval/predict-wider.ts';
 export * from './compact/index.ts';
+export * from './onnx/index.ts';
 export * from './search/index.ts';
 export { createTrainableEResFD, fromHwio, type TrainableEResFD } from './model/eresfd/trainable.ts';
 export { createTrainer, validateTrainConfig, DEFAULT_TRAIN_CONFIG, type TrainConfig, type Trainer, type TrainerHooks, type TrainerState, type EpochRecord, type StepProgress } from './train/trainer.ts';

@@ -47,6 +47,28 @@ describe.skipIf(!HAS_SHARED)('compact CLI', () => {
     model.dispose();
   });
 
+  it('--format onnx writes the compacted ONNX file (and --dense the dense one), checked in ONNX Runtime Web', async () => {
+    const compacted = JSON.parse(await captured(['--model', sharedPath('models', 'EResFD-60-pruned.pth'), '--out', dir, '--format', 'onnx', '--json', '--backend', 'wasm']));
+    const dense = JSON.parse(await captured(['--model', sharedPath('models', 'EResFD-60-pruned.pth'), '--out', dir, '--format', 'onnx', '--dense', '--json', '--backend', 'wasm']));
+    expect(compacted.files).toEqual([join(dir, 'EResFD-60-pruned-compact.onnx')]);
+    expect(dense.files).toEqual([join(dir, 'EResFD-60-pruned.onnx')]);
+    for (const out of [compacted, dense]) expect(out.max_abs_diff).toBeLessThanOrEqual(1e-4);
+    expect(dense.macs_after).toBe(dense.macs_before);
+    expect(compacted.macs_after).toBeLessThan(compacted.macs_before);
+    const [c, d] = await Promise.all([readFile(compacted.files[0]), readFile(dense.files[0])]);
+    expect(c.length).toBeLessThan(d.length);
+  }, 120_000);
+
+  it('rejects --dense without --format onnx', async () => {
+    let err: unknown;
+    try {
+      await compact(['--model', sharedPath('models', 'EResFD-60-pruned.pth'), '--out', dir, '--dense']);
+    } catch (e) {
+      err = e;
+    }
+    expect(isStudioError(err, 'CONFIG_INVALID')).toBe(true);
+  });
+
   it('rejects an unknown strategy', async () => {
     let err: unknown;
     try {

@@ -8,7 +8,6 @@
  * and the sparsity predictor are built once: a preview while dragging only re-selects filters
  * (`createFpgmPlanner`) and sums precomputed per-filter zero counts (`createSparsityPredictor`).
  */
-import * as tf from '@tensorflow/tfjs-core';
 import {
   applyPlanToStateDict,
   compactEResFD,
@@ -22,13 +21,13 @@ import {
   PRUNABLE_MODULES,
   sparsityPenalty,
   StudioError,
+  timeForwards,
   totalMacs,
   validateGrouping,
   writeCheckpoint,
   type ConvSpec,
   type CompactedModel,
   type EResFDModel,
-  type FaceModel,
   type Grouping,
   type GroupStats,
   type MacsRemoved,
@@ -96,6 +95,8 @@ export interface PruneTiming {
   compactError: string | null;
   runs: number;
   backend: string;
+  /** ForwardTimes.protocol (the zoo shows the same). */
+  protocol: string;
 }
 
 export interface PrunedCheckpoint {
@@ -112,33 +113,6 @@ function requireModel(getModel: () => EResFDModel | null): EResFDModel {
 }
 
 const PRUNABLE = new Set(PRUNABLE_MODULES);
-
-/**
- * Median ms per forward of each model on a zero 480×640 input (outputs read back every time): one
- * warm-up each, then `runs` rounds in which every model runs once, so drifts of a shared machine
- * (other tabs, thermal) hit all of them alike.
- */
-export async function timeForwards(models: readonly FaceModel[], runs = 3): Promise<number[]> {
-  const x = tf.zeros([1, MEASURE_HEIGHT, MEASURE_WIDTH, 3]) as tf.Tensor4D;
-  try {
-    const once = async (model: FaceModel): Promise<number> => {
-      const t0 = performance.now();
-      const out = model.predict(x);
-      try {
-        await Promise.all([out.loc.data(), out.conf.data()]);
-      } finally {
-        tf.dispose([out.loc, out.conf]);
-      }
-      return performance.now() - t0;
-    };
-    for (const m of models) await once(m);
-    const times = models.map(() => [] as number[]);
-    for (let r = 0; r < runs; r++) for (let i = 0; i < models.length; i++) times[i]!.push(await once(models[i]!));
-    return times.map((t) => t.sort((a, b) => a - b)[Math.floor(t.length / 2)]!);
-  } finally {
-    x.dispose();
-  }
-}
 
 /** The editor's API; `getModel` returns the worker's loaded model. */
 export function createPruneWorkbench(getModel: () => EResFDModel | null) {
@@ -195,7 +169,7 @@ export function createPruneWorkbench(getModel: () => EResFDModel | null) {
      * ms/frame at 480×640 of the masked model (the plan applied, zeros kept: the same work as the
      * original) and of the compacted one. Slow (several forwards): call it once a drag has settled.
      */
-    async pruneMeasure(request: PruneRequest, runs = 3): Promise<PruneTiming> {
+    async pruneMeasure(request: PruneRequest, runs = 5): Promise<PruneTiming> {
       const model = requireModel(getModel);
       const plan = modelCache(model).planner.plan(request.grouping, request.rates);
       const masked = applyPlanToStateDict(model.stateDict, plan);
@@ -208,7 +182,8 @@ export function createPruneWorkbench(getModel: () => EResFDModel | null) {
         compactError = e instanceof Error ? e.message : String(e);
       }
       try {
-        const [originalMs, maskedMs, compactMs] = await timeForwards(compact ? [model, maskedModel, compact] : [model, maskedModel], runs);
+        const times = await timeForwards(compact ? [model, maskedModel, compact] : [model, maskedModel], { runs, height: MEASURE_HEIGHT, width: MEASURE_WIDTH });
+        const [originalMs, maskedMs, compactMs] = times.medianMs;
         const described = compact?.describe() ?? null;
         return {
           groupingId: request.grouping.id,
@@ -220,7 +195,8 @@ export function createPruneWorkbench(getModel: () => EResFDModel | null) {
           compactMacs: described?.macs480x640 ?? null,
           compactError,
           runs,
-          backend: tf.getBackend(),
+          backend: times.backend,
+          protocol: times.protocol,
         };
       } finally {
         maskedModel.dispose();

@@ -1,9 +1,9 @@
 /**
- * Inference speed of a stored model (runs in the compute worker, on its backend): the median
- * network forward at 480×640 over a few runs after a warm-up, as bench/forward-bench.ts measures it.
- * A separate model instance is built, so the model loaded for detection is not touched.
+ * Inference speed of a stored model (model zoo; runs in the compute worker, on its backend): the
+ * core's timeForwards — the rate editor's and the bench's function — on a separate instance (the model
+ * loaded for detection is not touched), and for a pruned model its compacted copy in the same rounds.
  */
-import { createEResFD, detectFaces, readCheckpoint, type RgbImage } from '../../core/index.ts';
+import { compactEResFD, createEResFD, readCheckpoint, timeForwards, type CompactedModel } from '../../core/index.ts';
 import { getModel } from './idb-store.ts';
 
 export interface ModelBenchmark {
@@ -11,14 +11,11 @@ export interface ModelBenchmark {
   backend: string;
   /** Median network forward (ms) at 480×640, read-back included. */
   msPerFrame: number;
+  /** The same for the compacted copy (pruned filters removed), when the model has any; else null. */
+  compactMsPerFrame: number | null;
   runs: number;
-}
-
-/** The synthetic ramp image of the goldens and benches. */
-function rampImage(height = 480, width = 640): RgbImage {
-  const data = new Uint8Array(height * width * 3);
-  for (let h = 0; h < height; h++) for (let w = 0; w < width; w++) for (let c = 0; c < 3; c++) data[(h * width + w) * 3 + c] = (3 * h + 7 * w + 50 * c) % 256;
-  return { width, height, channels: 3, data };
+  /** ForwardTimes.protocol: how the figures were taken (the rate editor shows the same). */
+  protocol: string;
 }
 
 /** A stored model as its own inference instance (the loaded model stays); the caller disposes it. */
@@ -27,21 +24,18 @@ export async function loadStoredModel(modelId: string): Promise<ReturnType<typeo
   return createEResFD(readCheckpoint(new Uint8Array(record.bytes)).stateDict);
 }
 
-export async function benchmarkStoredModel(modelId: string, backend: string, runs = 5, signal?: AbortSignal): Promise<ModelBenchmark> {
-  const model = await loadStoredModel(modelId);
-  const image = rampImage();
-  const times: number[] = [];
+export async function benchmarkStoredModel(modelId: string, runs = 5): Promise<ModelBenchmark> {
+  const record = await getModel(modelId);
+  const { stateDict } = readCheckpoint(new Uint8Array(record.bytes));
+  const model = createEResFD(stateDict);
+  let compact: CompactedModel | null = null;
   try {
-    await detectFaces(model, image, { shrink: 1 }); // warm-up: kernels, shaders
-    for (let i = 0; i < runs; i++) {
-      signal?.throwIfAborted();
-      times.push((await detectFaces(model, image, { shrink: 1 })).forwardMs);
-    }
+    // A model without zero filters compacts to itself: timing it twice would say nothing.
+    if (record.info.sparsity > 0) compact = compactEResFD(stateDict, { source: record.name }).model;
+    const times = await timeForwards(compact ? [model, compact] : [model], { runs });
+    return { modelId, backend: times.backend, msPerFrame: times.medianMs[0]!, compactMsPerFrame: times.medianMs[1] ?? null, runs, protocol: times.protocol };
   } finally {
     model.dispose();
+    compact?.dispose();
   }
-  times.sort((a, b) => a - b);
-  const mid = times.length >> 1;
-  const msPerFrame = times.length % 2 ? times[mid]! : (times[mid - 1]! + times[mid]!) / 2;
-  return { modelId, backend, msPerFrame, runs };
 }

@@ -1,4 +1,4 @@
-/** Backends available to Node entry points (CLI, bench): WASM (fast path) and the pure-JS CPU backend. */
+/** Backends available to Node entry points (CLI, bench): WASM (fast path), the pure-JS CPU backend, and WebGPU through Dawn on request. */
 import '@tensorflow/tfjs-backend-cpu';
 // Gradient functions: tfjs-core's Node (CJS) bundle ships without them; the umbrella package's Node
 // bundle registers them into the shared registry (see tests/helpers/tf-gradients.ts).
@@ -14,7 +14,12 @@ registerCpuKernelFixes();
 
 export const NODE_BACKEND_ORDER: BackendName[] = ['wasm', 'cpu'];
 
+/** `webgpu` (Dawn, see webgpu.ts) is installed on demand: only when asked for. */
 export async function selectNodeBackend(preferred?: string): Promise<BackendSelection> {
+  if (preferred === 'webgpu') {
+    const { installNodeWebGPU } = await import('./webgpu.ts');
+    await installNodeWebGPU();
+  }
   const order = preferred ? [preferred as BackendName] : NODE_BACKEND_ORDER;
   return selectBackend(order);
 }

@@ -2,7 +2,7 @@
  * Model zoo state: every model stored in this browser (loaded, pruned or trained by a run) with its
  * card numbers, its WIDER AP (the newest stored evaluation of the model, else what a run measured),
  * the MACs a run's plan removes, and the inference time measured on demand in the compute worker;
- * export (download the .pth) and delete.
+ * export (download the .pth, or a compacted ONNX file) and delete.
  */
 import type { ComputeClient } from '../../compute-client.ts';
 import { toUiError, type UiError } from '../../ui-error.ts';
@@ -20,7 +20,7 @@ export class ZooState {
   loading = $state(false);
   error = $state.raw<UiError | null>(null);
   /** ms per 480×640 frame by model id, measured in this session. */
-  timings = $state.raw<Record<string, { ms: number; backend: string }>>({});
+  timings = $state.raw<Record<string, { ms: number; compactMs: number | null; backend: string; protocol: string }>>({});
   measuring = $state.raw<Set<string>>(new Set());
 
   readonly #client: ComputeClient;
@@ -46,13 +46,13 @@ export class ZooState {
     }
   }
 
-  /** Median forward time at 480×640 in the compute worker (queued behind detection calls). */
+  /** Median forward time at 480×640 (and of the compacted copy) in the compute worker (queued behind detection calls). */
   async benchmark(modelId: string): Promise<void> {
     if (this.measuring.has(modelId)) return;
     this.measuring = new Set([...this.measuring, modelId]);
     try {
       const r = await this.#client.call((api) => api.benchmark(modelId));
-      this.timings = { ...this.timings, [modelId]: { ms: r.msPerFrame, backend: r.backend } };
+      this.timings = { ...this.timings, [modelId]: { ms: r.msPerFrame, compactMs: r.compactMsPerFrame, backend: r.backend, protocol: r.protocol } };
     } catch (e) {
       this.error = toUiError(e);
     } finally {
@@ -76,6 +76,16 @@ export class ZooState {
     await renameModel(modelId, name);
     this.#onModelsChanged();
     await this.refresh();
+  }
+
+  /** The model as a compacted ONNX file (built in the compute worker). */
+  async downloadOnnx(modelId: string): Promise<void> {
+    try {
+      const { bytes, name } = await this.#client.call((api) => api.exportOnnx(modelId));
+      saveBlob(new Blob([bytes], { type: 'application/octet-stream' }), name);
+    } catch (e) {
+      this.error = toUiError(e);
+    }
   }
 
   async remove(modelId: string): Promise<void> {
