@@ -11,7 +11,7 @@ NODE_BIN=${NODE_BIN:-$(command -v node)}
 CACHE=$ROOT/node_modules/.cache/gpu-kit
 cd "$ROOT"
 rm -rf "$KIT"
-mkdir -p "$KIT/app/node_modules/webgpu/dist/linux-x64" "$KIT/models" "$KIT/vulkan" "$CACHE"
+mkdir -p "$KIT/app/node_modules/webgpu/dist/linux-x64" "$KIT/models" "$KIT/vulkan" "$KIT/gl" "$KIT/peer" "$CACHE"
 
 # Node: xz of a 99 MB standalone binary takes a while on a busy machine, so it is cached by version.
 NODE_VERSION=$("$NODE_BIN" --version)
@@ -39,6 +39,14 @@ else
   cp /usr/lib/chromium/libvulkan.so.1 "$KIT/vulkan/usr/lib/x86_64-linux-gnu/"
 fi
 rm -rf "$DEB_DIR"
+
+# GL dispatch libraries: NVIDIA's Vulkan ICD (libGLX_nvidia) needs libGLdispatch, which a bare CUDA image lacks.
+(cd "$KIT/gl" && apt-get download libglvnd0 libegl1 libgl1 libglx0 libopengl0 libgles2 >/dev/null 2>&1) \
+  || echo "apt-get download of the GL dispatch libraries failed: the kit relies on the machine's" >&2
+
+# The PyTorch peer (same network from the SPEC, CUDA): run next to the WebGPU figures when torch sees a GPU.
+cp bench/peers/eresfd_torch.py bench/gpu/torch_gpu_peer.py "$KIT/peer/"
+node_modules/.bin/tsx bench/gpu/write-table.ts "$KIT/peer/table.json"
 
 for m in EResFD-original.pth EResFD-50-pruned.pth; do cp "$SHARED/models/$m" "$KIT/models/"; done
 cp bench/gpu/run.sh "$KIT/run.sh"

@@ -30,6 +30,11 @@ if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1 '; then
   echo "no system Vulkan loader: using the kit's"
   export LD_LIBRARY_PATH="$HERE/vulkan/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 fi
+if ! ldconfig -p 2>/dev/null | grep -q 'libGLdispatch.so.0 ' && ls "$HERE"/gl/*.deb >/dev/null 2>&1; then
+  echo "no system GL dispatch library: using the kit's"
+  for f in "$HERE"/gl/*.deb; do dpkg -x "$f" "$WORK/gl"; done
+  export LD_LIBRARY_PATH="$WORK/gl/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+fi
 [ -d /usr/local/nvidia/lib64 ] && export LD_LIBRARY_PATH="${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}/usr/local/nvidia/lib64"
 if [ -z "${VK_ICD_FILENAMES:-}" ]; then
   for icd in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.x86_64.json; do
@@ -39,6 +44,14 @@ fi
 echo "VK_ICD_FILENAMES=${VK_ICD_FILENAMES:-<loader default>}"
 ls /usr/local/nvidia/share/vulkan/icd.d /usr/share/vulkan/icd.d /etc/vulkan/icd.d 2>/dev/null | tr '\n' ' '; echo
 [ -n "${VK_ICD_FILENAMES:-}" ] && cat "$VK_ICD_FILENAMES" 2>/dev/null | tr -d '\n' && echo
+
+if command -v python3 >/dev/null 2>&1 && python3 -c 'import torch; assert torch.cuda.is_available()' 2>/dev/null; then
+  echo "== PyTorch peer on CUDA (same network, same call)"
+  timeout 180 python3 "$HERE/peer/torch_gpu_peer.py" "$HERE/models/EResFD-original.pth" "$HERE/peer/table.json" "$REPORT_DIR/torch-gpu.json" \
+    || echo "FAILED: PyTorch peer"
+else
+  echo "== no PyTorch with CUDA here: no peer figures"
+fi
 
 echo "== bench (time limit ${BUDGET} s; the report is written after every measurement)"
 timeout --kill-after=10 "$BUDGET" "$WORK/node" "$WORK/app/gpu-bench.mjs" --models "$HERE/models" --out "$REPORT_DIR/gpu-report.json" "$@"
