@@ -70,8 +70,11 @@ export interface RunPipelineOptions {
   store: RunStore;
   signal?: AbortSignal;
   onEvent?: (e: PipelineEvent) => void;
-  /** Where BO trials run; default: here, one after another (`createTrialRunner`). */
-  trialExecutor?: TrialExecutor;
+  /**
+   * Where BO trials run, given the run's own config (a resumed run keeps its stored one); default:
+   * here, one after another (`createTrialRunner`).
+   */
+  trialExecutor?: (run: { runId: string; config: PipelineConfig }) => TrialExecutor;
 }
 
 const nowIso = (): string => new Date().toISOString();
@@ -221,7 +224,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunState
 
   async function runSearch(): Promise<void> {
     const groups = cfg.grouping.groups.length;
-    const executor = options.trialExecutor ?? createTrialRunner(pretrained, cfg, data.pool);
+    const executor = options.trialExecutor?.({ runId, config: cfg }) ?? createTrialRunner(pretrained, cfg, data.pool);
     const fresh = state.bo.optimizer === null;
     const optimizer = fresh
       ? createBayesianOptimizer({ bounds: groupBounds(cfg.target, groups), seed: cfg.seed, initPoints: cfg.bo.initPoints, batchStrategy: cfg.bo.batchStrategy })
