@@ -17,7 +17,15 @@ export const TRIAL_RESULTS_FILE = 'trial-results.jsonl';
 
 async function readResults(path: string): Promise<TrialJobResult[]> {
   try {
-    return (await readFile(path, 'utf8')).split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as TrialJobResult);
+    const lines = (await readFile(path, 'utf8')).split('\n').filter((l) => l.trim() !== '');
+    // A coordinator killed mid-append leaves a torn last line; that result is still in Redis.
+    return lines.flatMap((l) => {
+      try {
+        return [JSON.parse(l) as TrialJobResult];
+      } catch {
+        return [];
+      }
+    });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw e;
