@@ -5,7 +5,7 @@
  * after --max-trials. Reports each trial and the worker's throughput.
  */
 import { hostname } from 'node:os';
-import { createTrialJobRunner, poolDigest, readCheckpoint, type PipelineConfig, type SampleSource, type TrialJob, type TrialJobResult } from '../../core/index.ts';
+import { createTrialJobRunner, poolDigest, readCheckpoint, StudioError, type PipelineConfig, type SampleSource, type TrialJob, type TrialJobResult } from '../../core/index.ts';
 import { selectNodeBackend } from '../../platform/node/backends.ts';
 import { startTrialWorker } from '../../platform/node/trial-queue.ts';
 import { widerEntries, widerSampleSource } from '../../platform/node/wider-samples.ts';
@@ -14,7 +14,7 @@ import { parseFlags, requireFlag } from './common.ts';
 const positiveInt = (v: unknown, name: string, fallback: number): number => {
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new TypeError(`--${name} must be a positive integer, got ${String(v)}`);
+  if (!Number.isInteger(n) || n < 1) throw new StudioError('CONFIG_INVALID', `--${name} must be a positive integer, got ${String(v)}`);
   return n;
 };
 

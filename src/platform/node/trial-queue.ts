@@ -47,15 +47,20 @@ export function parseQueueUrl(url: string): ConnectionOptions {
   };
 }
 
+/** Fails fast with QUEUE_UNAVAILABLE (and lets the process exit) when nothing answers at `url`. */
 async function reachable(queue: Queue, url: string): Promise<void> {
-  const client = await redisOf(queue);
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     await Promise.race([
-      client.ping(),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('no answer within 10 s')), 10_000)),
+      redisOf(queue).then((client) => client.ping()),
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no answer within 10 s')), 10_000))),
     ]);
   } catch (e) {
+    // ioredis would retry for ever and keep the process alive.
+    void queue.close().catch(() => undefined);
     throw new StudioError('QUEUE_UNAVAILABLE', `cannot reach Redis at ${url}: ${(e as Error).message}`, { cause: e });
+  } finally {
+    clearTimeout(timer);
   }
 }
 
