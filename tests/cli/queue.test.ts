@@ -163,6 +163,9 @@ describe.skipIf(!HAS_SHARED || !HAS_REDIS)('prune --queue on BullMQ + redis-serv
       expect((await queue.getJobs(['failed', 'wait', 'active', 'delayed'])).filter((j) => j.id!.startsWith('q2.'))).toHaveLength(0);
       const job0 = completed.find((j) => j.id === trial0.trialId)!;
       expect(job0.stalledCounter).toBeGreaterThanOrEqual(1); // retried by BullMQ's stalled-job check, not by us
+      // The coordinator's state is in Redis as well as in the run folder.
+      const mirrored = await (await queue.client).get('bfpgm:run:q2:state');
+      expect(JSON.parse(mirrored!)).toEqual(JSON.parse(readFileSync(join(dir, 'q2', 'state.json'), 'utf8')));
       for (const j of completed) {
         const r = ledger.find((l) => l.trialId === j.id)!;
         expect(j.returnvalue.outcome.objective).toBe(r.outcome.objective);
