@@ -10,6 +10,7 @@ import { trainCommand } from './commands/train.ts';
 import { pruneCommand } from './commands/prune.ts';
 import { fpgm } from './commands/fpgm.ts';
 import { compact } from './commands/compact.ts';
+import { workerCommand } from './commands/worker.ts';
 
 type Verb = (argv: string[]) => Promise<void>;
 
@@ -18,7 +19,8 @@ const VERBS: Record<string, { run: Verb; help: string }> = {
   fpgm: { run: fpgm, help: 'fpgm --model X.pth --rates r1,…,r6 [--groups code|released|coarse|fine] [--out Y.pth] [--json]' },
   detect: { run: detect, help: 'detect --model X.pth --image Y.jpg [--protocol single] [--threshold t] [--json]' },
   train: { run: trainCommand, help: 'train --model X.pth --widerface DIR --epochs N --images K --size S --out Y.pth [--batch B] [--lr r] [--weight-decay w] [--val-images V] [--seed s] [--json]' },
-  prune: { run: pruneCommand, help: 'prune --model X.pth --widerface DIR --target T [--target-kind parameters|macs] [--groups code|released|coarse|fine] [--bo-init N] [--bo-iter M] [--images K] [--size S] [--batch B] [--sfp-epochs E] [--sfp-every k] [--finetune-epochs F] [--finetune-mode reference|masked] [--eval-images V] [--protocol single|full] [--seed s] [--run-dir D] [--run-id ID] --out Y.pth [--json]' },
+  prune: { run: pruneCommand, help: 'prune --model X.pth --widerface DIR --target T [--target-kind parameters|macs] [--groups code|released|coarse|fine] [--bo-init N] [--bo-iter M] [--images K] [--size S] [--batch B] [--sfp-epochs E] [--sfp-every k] [--finetune-epochs F] [--finetune-mode reference|masked] [--eval-images V] [--protocol single|full] [--seed s] [--run-dir D] [--run-id ID] [--bo-batch q] [--bo-strategy constant-liar|kriging-believer] [--queue redis://HOST:PORT] [--targets t1,t2,…] --out Y.pth [--json]' },
+  worker: { run: workerCommand, help: 'worker --queue redis://HOST:PORT --widerface DIR [--lock-ms N] [--max-trials N] [--json]' },
   eval: { run: evalCommand, help: 'eval (--model X.pth | --predictions DIR) --widerface DIR [--protocol single|full] [--save DIR] [--limit N] [--json]' },
   compact: { run: compact, help: 'compact --model X.pth --out DIR [--strategy carrier|bias-map|keep] [--format tfjs|onnx] [--dense] [--report] [--json]' },
 };

@@ -24,6 +24,8 @@ export const ERROR_CODES = {
   STORAGE_QUOTA: 'The browser storage quota is exhausted. Free space or import a smaller subset.',
   NOT_FOUND: 'The requested item does not exist.',
   RUN_FILE_INVALID: 'The file is not a run exported by the studio, or it is damaged. Export the run again (Download run file) and open that file.',
+  QUEUE_UNAVAILABLE: 'The job queue (Redis) cannot be reached. Check --queue redis://HOST:PORT and that redis-server (or Valkey) runs there.',
+  QUEUE_JOB: 'A queued trial job or its result does not fit this run (different data folder, weights or format). Point every worker at a data folder with the same layout and images.',
   RUN_BUSY: 'Another training or pruning run is in progress (here or in another tab). Pause or cancel it first.',
 } as const;
 

@@ -2,14 +2,19 @@
  * `prune --model X.pth --widerface DIR --target T [--target-kind parameters|macs] [--groups code|released|coarse|fine]
  *  [--bo-init N] [--bo-iter M] [--images K] [--size S] [--batch B] [--sfp-epochs E] [--sfp-every k]
  *  [--finetune-epochs F] [--finetune-mode reference|masked] [--eval-images V] [--protocol single|full]
- *  [--seed s] [--run-dir D] [--run-id ID] --out Y.pth [--json]`
+ *  [--seed s] [--run-dir D] [--run-id ID] [--bo-batch q] [--bo-strategy constant-liar|kriging-believer]
+ *  [--queue redis://HOST:PORT] [--targets t1,t2,…] --out Y.pth [--json]`
  * The whole B-FPGM pipeline headless. Re-running with the same --run-dir/--run-id resumes a killed run.
+ * --queue makes this process a coordinator whose BO trials run on `worker` processes (prune-queue.ts);
+ * --targets runs one pipeline per target (a sweep; --out is then a folder) and writes the paper's table.
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  GROUPINGS, StudioError, epochsCsv, runPipeline, trialsCsv, validatePipelineConfig, writeCheckpoint, type PipelineConfigInput,
+  GROUPINGS, StudioError, epochsCsv, parseTargets, runPipeline, sweepCsv, sweepMarkdown, sweepRow, sweepRunId, trialsCsv, validatePipelineConfig, writeCheckpoint,
+  type BatchStrategy, type PipelineConfigInput, type RunState,
 } from '../../core/index.ts';
+import { connectCoordinator } from './prune-queue.ts';
 import { selectNodeBackend } from '../../platform/node/backends.ts';
 import { createFsRunStore } from '../../platform/node/fs-run-store.ts';
 import { widerEntries, widerSampleSource } from '../../platform/node/wider-samples.ts';
@@ -21,11 +26,13 @@ const num = (v: unknown): number | undefined => (v === undefined ? undefined : N
 export async function pruneCommand(argv: string[]): Promise<void> {
   const flags = parseFlags(argv, Object.fromEntries([
     'model', 'widerface', 'target', 'target-kind', 'groups', 'bo-init', 'bo-iter', 'images', 'size', 'batch', 'sfp-epochs', 'sfp-every',
-    'finetune-epochs', 'finetune-mode', 'eval-images', 'protocol', 'seed', 'run-dir', 'run-id', 'out',
+    'finetune-epochs', 'finetune-mode', 'eval-images', 'protocol', 'seed', 'run-dir', 'run-id', 'out', 'bo-batch', 'bo-strategy', 'queue', 'targets',
   ].map((k) => [k, { type: 'string' as const }])));
   const dir = requireFlag(flags, 'widerface');
   const out = requireFlag(flags, 'out');
-  let target = Number(requireFlag(flags, 'target'));
+  if (flags.targets !== undefined && flags.target !== undefined) throw new StudioError('CONFIG_INVALID', 'give either --target or --targets, not both');
+  const targets = flags.targets !== undefined ? parseTargets(flags.targets as string) : null;
+  let target = targets ? targets[0]! : Number(requireFlag(flags, 'target'));
   if (target > 1) target /= 100; // accept 30 as well as 0.3
   const grouping = GROUPINGS[(flags.groups as string) ?? 'code'];
   if (!grouping) throw new StudioError('CONFIG_INVALID', `--groups must be one of ${Object.keys(GROUPINGS).join(', ')}`);
@@ -35,7 +42,7 @@ export async function pruneCommand(argv: string[]): Promise<void> {
     grouping,
     seed: num(flags.seed) ?? 0,
     data: { images: num(flags.images), size: num(flags.size), batchSize: num(flags.batch) },
-    bo: { initPoints: num(flags['bo-init']), iterations: num(flags['bo-iter']) },
+    bo: { initPoints: num(flags['bo-init']), iterations: num(flags['bo-iter']), batch: num(flags['bo-batch']), batchStrategy: flags['bo-strategy'] as BatchStrategy | undefined },
     sfp: { epochs: num(flags['sfp-epochs']), every: num(flags['sfp-every']) },
     finetune: { epochs: num(flags['finetune-epochs']), mode: flags['finetune-mode'] as 'reference' | 'masked' | undefined },
     evaluate: { images: num(flags['eval-images']), protocol: flags.protocol as 'single' | 'full' | undefined },
@@ -45,47 +52,79 @@ export async function pruneCommand(argv: string[]): Promise<void> {
   const config = validatePipelineConfig(input);
   const pretrained = await loadStateDict(requireFlag(flags, 'model'));
   const backend = await selectNodeBackend(flags.backend as string | undefined);
-  const pool = widerSampleSource(dir, 'train', await widerEntries(dir, { split: 'train', size: config.data.images, seed: config.seed }));
+  const entries = await widerEntries(dir, { split: 'train', size: config.data.images, seed: config.seed });
+  const pool = widerSampleSource(dir, 'train', entries);
   const gt = config.evaluate.images > 0 ? await readValGroundTruth(dir) : null;
   const evaluation = gt ? { gt, refs: await presentValImages(dir, gt), loadImage: loadValImage(dir) } : undefined;
   const runDir = (flags['run-dir'] as string) ?? join(process.cwd(), '.bfpgm-runs');
   const runId = (flags['run-id'] as string) ?? 'prune';
-  const store = createFsRunStore(runDir);
-  const state = await runPipeline({
-    runId, pretrained, config: input, data: { pool, evaluation }, store,
-    onEvent: (e) => {
-      if (e.type === 'stage') process.stderr.write(`\n== ${e.stage}\n`);
-      else if (e.type === 'trial') process.stderr.write(`\ntrial ${e.trial.index}: rates ${e.trial.rates.map((r) => r.toFixed(3)).join(',')} sparsity ${(100 * e.trial.sparsity).toFixed(2)} % penalty ${e.trial.penalty.toFixed(3)} objective ${e.trial.objective.toFixed(4)}\n`);
-      else if (e.type === 'step') process.stderr.write(`\r${e.stage} epoch ${e.progress.epoch + 1} step ${e.progress.step}/${e.progress.steps} loss ${(e.progress.lossL + e.progress.lossC).toFixed(3)} ${e.progress.imagesPerSec.toFixed(1)} img/s   `);
-      else if (e.type === 'epoch') process.stderr.write(`\n${e.row.stage} epoch ${e.row.epoch + 1}: train ${e.row.trainLoss.toFixed(4)} val ${e.row.valLoss.toFixed(4)} sparsity ${(100 * e.row.sparsity).toFixed(2)} %\n`);
-      else if (e.type === 'evaluation-progress' && (e.done % 10 === 0 || e.done === e.total)) process.stderr.write(`\rAP ${e.which}: ${e.done}/${e.total}   `);
-    },
-  });
-  const final = await store.loadWeights(runId, 'final');
-  await writeFile(out, writeCheckpoint(final!));
-  await writeFile(join(runDir, runId, 'trials.csv'), trialsCsv(state));
-  await writeFile(join(runDir, runId, 'epochs.csv'), epochsCsv(state));
-  const result = {
-    rates: state.bo.bestRates,
-    groups: config.grouping.groups.map((g, i) => ({ name: g.name, rate: state.bo.bestRates![i] })),
-    sparsity: 100 * state.result!.sparsity,
-    macs_removed: 100 * state.result!.macsRemoved,
-    target: 100 * config.target,
-    target_kind: config.targetKind,
-    trials: state.bo.trials.length,
-    best_objective: Math.max(...state.bo.trials.map((t) => t.objective)),
-    epochs: state.epochs.map((r) => ({ stage: r.stage, epoch: r.epoch + 1, train_loss: r.trainLoss, val_loss: r.valLoss, sparsity: 100 * r.sparsity })),
-    ap_before: state.evaluation.before,
-    ap_after: state.evaluation.after,
-    out,
-    run: join(runDir, runId),
-    backend: backend.active,
-  };
-  print(!!flags.json, result, () => [
-    `rates ${result.groups.map((g) => `${g.name}=${g.rate!.toFixed(3)}`).join(' ')}`,
-    `sparsity ${result.sparsity.toFixed(2)} % (target ${result.target} % of ${config.targetKind}), MACs removed ${result.macs_removed.toFixed(2)} %`,
-    result.ap_before ? `AP before  easy ${result.ap_before.easy.toFixed(4)} medium ${result.ap_before.medium.toFixed(4)} hard ${result.ap_before.hard.toFixed(4)}` : '',
-    result.ap_after ? `AP after   easy ${result.ap_after.easy.toFixed(4)} medium ${result.ap_after.medium.toFixed(4)} hard ${result.ap_after.hard.toFixed(4)}` : '',
-    `wrote ${out}; run record in ${result.run} (state.json, trials.csv, epochs.csv)`,
-  ].filter(Boolean).join('\n'));
+  const coordinator = flags.queue ? await connectCoordinator(flags.queue as string, pretrained, entries) : null;
+  try {
+    if (targets) {
+      await mkdir(out, { recursive: true });
+      const rows = [];
+      for (const t of targets) {
+        const id = sweepRunId(runId, t);
+        process.stderr.write(`\n=== target ${(100 * t).toFixed(0)} % (run ${id})\n`);
+        rows.push(sweepRow(await pruneOnce({ ...input, target: t }, id, join(out, `EResFD-${Number((100 * t).toFixed(2))}-pruned.pth`))));
+      }
+      const csv = sweepCsv(rows);
+      const md = sweepMarkdown(rows);
+      await mkdir(join(runDir, runId), { recursive: true });
+      await writeFile(join(runDir, runId, 'sweep.csv'), csv);
+      await writeFile(join(runDir, runId, 'sweep.md'), md);
+      print(!!flags.json, { rows, csv: join(runDir, runId, 'sweep.csv'), markdown: join(runDir, runId, 'sweep.md'), out }, () => `${md}\nwrote ${join(runDir, runId, 'sweep.csv')} and sweep.md; checkpoints in ${out}`);
+    } else {
+      const state = await pruneOnce(input, runId, out);
+      report(state);
+    }
+  } finally {
+    await coordinator?.close();
+  }
+
+  async function pruneOnce(runInput: PipelineConfigInput, id: string, outPath: string) {
+    const store = coordinator ? coordinator.mirror(createFsRunStore(runDir)) : createFsRunStore(runDir);
+    const state = await runPipeline({
+      runId: id, pretrained, config: runInput, data: { pool, evaluation }, store,
+      ...(coordinator ? { trialExecutor: coordinator.executor(join(runDir, id)) } : {}),
+      onEvent: (e) => {
+        if (e.type === 'stage') process.stderr.write(`\n== ${e.stage}\n`);
+        else if (e.type === 'trial') process.stderr.write(`\ntrial ${e.trial.index}: rates ${e.trial.rates.map((r) => r.toFixed(3)).join(',')} sparsity ${(100 * e.trial.sparsity).toFixed(2)} % penalty ${e.trial.penalty.toFixed(3)} objective ${e.trial.objective.toFixed(4)}\n`);
+        else if (e.type === 'step') process.stderr.write(`\r${e.stage} epoch ${e.progress.epoch + 1} step ${e.progress.step}/${e.progress.steps} loss ${(e.progress.lossL + e.progress.lossC).toFixed(3)} ${e.progress.imagesPerSec.toFixed(1)} img/s   `);
+        else if (e.type === 'epoch') process.stderr.write(`\n${e.row.stage} epoch ${e.row.epoch + 1}: train ${e.row.trainLoss.toFixed(4)} val ${e.row.valLoss.toFixed(4)} sparsity ${(100 * e.row.sparsity).toFixed(2)} %\n`);
+        else if (e.type === 'evaluation-progress' && (e.done % 10 === 0 || e.done === e.total)) process.stderr.write(`\rAP ${e.which}: ${e.done}/${e.total}   `);
+      },
+    });
+    const final = await store.loadWeights(id, 'final');
+    await writeFile(outPath, writeCheckpoint(final!));
+    await writeFile(join(runDir, id, 'trials.csv'), trialsCsv(state));
+    await writeFile(join(runDir, id, 'epochs.csv'), epochsCsv(state));
+    return state;
+  }
+
+  function report(state: RunState): void {
+    const result = {
+      rates: state.bo.bestRates,
+      groups: config.grouping.groups.map((g, i) => ({ name: g.name, rate: state.bo.bestRates![i] })),
+      sparsity: 100 * state.result!.sparsity,
+      macs_removed: 100 * state.result!.macsRemoved,
+      target: 100 * config.target,
+      target_kind: config.targetKind,
+      trials: state.bo.trials.length,
+      best_objective: Math.max(...state.bo.trials.map((t) => t.objective)),
+      epochs: state.epochs.map((r) => ({ stage: r.stage, epoch: r.epoch + 1, train_loss: r.trainLoss, val_loss: r.valLoss, sparsity: 100 * r.sparsity })),
+      ap_before: state.evaluation.before,
+      ap_after: state.evaluation.after,
+      out,
+      run: join(runDir, runId),
+      backend: backend.active,
+    };
+    print(!!flags.json, result, () => [
+      `rates ${result.groups.map((g) => `${g.name}=${g.rate!.toFixed(3)}`).join(' ')}`,
+      `sparsity ${result.sparsity.toFixed(2)} % (target ${result.target} % of ${config.targetKind}), MACs removed ${result.macs_removed.toFixed(2)} %`,
+      result.ap_before ? `AP before  easy ${result.ap_before.easy.toFixed(4)} medium ${result.ap_before.medium.toFixed(4)} hard ${result.ap_before.hard.toFixed(4)}` : '',
+      result.ap_after ? `AP after   easy ${result.ap_after.easy.toFixed(4)} medium ${result.ap_after.medium.toFixed(4)} hard ${result.ap_after.hard.toFixed(4)}` : '',
+      `wrote ${out}; run record in ${result.run} (state.json, trials.csv, epochs.csv)`,
+    ].filter(Boolean).join('\n'));
+  }
 }

@@ -4,6 +4,7 @@
  */
 import { StudioError } from '../errors.ts';
 import { CODE_GROUPING, validateGrouping, type Grouping } from '../prune/layer-groups.ts';
+import { BATCH_STRATEGIES, type BatchStrategy } from '../search/bayes-opt.ts';
 
 export type TargetKind = 'parameters' | 'macs';
 
@@ -41,6 +42,10 @@ export interface PipelineConfig {
     score?: TrialScore;
     /** Training images whose forward passes re-estimate BN statistics per 'adaptive-bn' trial. */
     bnImages?: number;
+    /** q: trials proposed at once and run in parallel (a job queue's workers); 1 = the sequential search. */
+    batch: number;
+    /** How a batch's GP points account for the trials still running (see search/bayes-opt.ts). */
+    batchStrategy: BatchStrategy;
   };
   sfp: { epochs: number; every: number; lr: number; weightDecay: number };
   finetune: {
@@ -74,7 +79,7 @@ export const DEFAULT_PIPELINE_CONFIG: PipelineConfig = {
   grouping: CODE_GROUPING,
   seed: 0,
   data: { images: 200, valFraction: 0.2, size: 320, batchSize: 8 },
-  bo: { initPoints: 5, iterations: 15, lr: 1e-3, weightDecay: 1e-5 },
+  bo: { initPoints: 5, iterations: 15, lr: 1e-3, weightDecay: 1e-5, batch: 1, batchStrategy: 'constant-liar' },
   sfp: { epochs: 3, every: 1, lr: 1e-3, weightDecay: 5e-4 },
   finetune: { epochs: 2, lr: 1e-3, lrStepEpoch: 1, weightDecay: 5e-4, mode: 'reference' },
   evaluate: { protocol: 'single', images: 100 },
@@ -84,7 +89,7 @@ export const DEFAULT_PIPELINE_CONFIG: PipelineConfig = {
 export const REFERENCE_PIPELINE_CONFIG: PipelineConfig = {
   ...DEFAULT_PIPELINE_CONFIG,
   data: { images: 12880, valFraction: 0.2, size: 640, batchSize: 16 },
-  bo: { initPoints: 60, iterations: 940, lr: 1e-3, weightDecay: 1e-5 },
+  bo: { initPoints: 60, iterations: 940, lr: 1e-3, weightDecay: 1e-5, batch: 1, batchStrategy: 'constant-liar' },
   sfp: { epochs: 200, every: 5, lr: 1e-3, weightDecay: 5e-4 },
   finetune: { epochs: 10, lr: 1e-3, lrStepEpoch: 5, weightDecay: 5e-4, mode: 'reference' },
   evaluate: { protocol: 'full', images: 3226 },
@@ -121,6 +126,8 @@ export function validatePipelineConfig(input: PipelineConfigInput = {}, base: Pi
   int(c.data.batchSize, 1, 'data.batchSize');
   int(c.bo.initPoints, 0, 'bo.initPoints');
   int(c.bo.iterations, 0, 'bo.iterations');
+  int(c.bo.batch, 1, 'bo.batch');
+  if (!BATCH_STRATEGIES.includes(c.bo.batchStrategy)) throw bad(`bo.batchStrategy must be one of ${BATCH_STRATEGIES.join(', ')}`);
   int(c.sfp.epochs, 0, 'sfp.epochs');
   int(c.sfp.every, 1, 'sfp.every');
   int(c.finetune.epochs, 0, 'finetune.epochs');

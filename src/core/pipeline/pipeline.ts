@@ -43,6 +43,25 @@ export type PipelineEvent =
   | { type: 'evaluation'; which: 'before' | 'after'; record: EvaluationRecord; done: number; total: number }
   | { type: 'evaluation-progress'; which: 'before' | 'after'; done: number; total: number };
 
+/** What one BO trial produced: its record without its place in the run. */
+export type TrialOutcome = Omit<TrialRecord, 'index' | 'source' | 'duplicate'>;
+
+/** One BO trial to run: `index` is its number in the run (it also seeds the trial's training). */
+export interface TrialRequest {
+  index: number;
+  rates: number[];
+  source: TrialRecord['source'];
+}
+
+/**
+ * Runs BO trials for the search stage: in this process (`createTrialRunner`, the default) or
+ * elsewhere, e.g. on workers behind a job queue. The q trials of a batch are asked for together;
+ * an executor may run them in parallel, and must give each request exactly one outcome.
+ */
+export interface TrialExecutor {
+  run(trial: TrialRequest, options: { signal?: AbortSignal; onProgress?: (p: StepProgress) => void }): Promise<TrialOutcome>;
+}
+
 export interface RunPipelineOptions {
   runId: string;
   pretrained: StateDict;
@@ -52,6 +71,11 @@ export interface RunPipelineOptions {
   store: RunStore;
   signal?: AbortSignal;
   onEvent?: (e: PipelineEvent) => void;
+  /**
+   * Where BO trials run, given the run's own config (a resumed run keeps its stored one); default:
+   * here, one after another (`createTrialRunner`).
+   */
+  trialExecutor?: (run: { runId: string; config: PipelineConfig }) => TrialExecutor;
 }
 
 const nowIso = (): string => new Date().toISOString();
@@ -80,6 +104,57 @@ export function splitPool(size: number, valFraction: number, seed: number): { tr
   return { train: order.slice(nVal).sort((a, b) => a - b), val: order.slice(0, nVal).sort((a, b) => a - b) };
 }
 
+/** The run's fixed train/val split of the pool (the same for every trial and stage). */
+function trainValSets(pool: SampleSource, cfg: PipelineConfig): { trainSet: SampleSource; valSet: SampleSource } {
+  const split = splitPool(pool.size, cfg.data.valFraction, cfg.seed);
+  return { trainSet: subsetSource(pool, split.train), valSet: subsetSource(pool, split.val) };
+}
+
+/**
+ * The BO trial of SPEC §3.4 — FPGM-prune a copy of the pretrained weights with the candidate rates,
+ * train one epoch, score −val_loss − 5·penalty (skipped without training when far off the target) —
+ * as a self-contained function of (pretrained, config, pool, request), so that the sequential search
+ * and a queue worker on another machine compute the same outcome. Trials run one at a time.
+ */
+export function createTrialRunner(pretrained: StateDict, cfg: PipelineConfig, pool: SampleSource): TrialExecutor {
+  const planner = createFpgmPlanner(pretrained);
+  const sparsityOf = createSparsityPredictor(pretrained);
+  const { trainSet, valSet } = trainValSets(pool, cfg);
+  let previous: Promise<unknown> = Promise.resolve();
+  const runOne = async ({ index, rates }: TrialRequest, { signal, onProgress }: Parameters<TrialExecutor['run']>[1]): Promise<TrialOutcome> => {
+    abortIfNeeded(signal);
+    const t0 = performance.now();
+    const plan = planner.plan(cfg.grouping, rates);
+    const sparsity = sparsityOf(plan) / 100;
+    const macs = macsRemoved(plan, ...cfg.macsSize).fraction;
+    const penalty = sparsityPenalty(cfg.targetKind === 'parameters' ? sparsity : macs, cfg.target);
+    const base = { rates: rates.slice(), sparsity, macsRemoved: macs, penalty };
+    if (isSkipped(penalty)) {
+      return { ...base, trained: false, valLoss: null, valLossL: null, valLossC: null, trainLoss: null, objective: SKIPPED_OBJECTIVE, seconds: seconds(t0) };
+    }
+    const model = createTrainableEResFD(applyPlanToStateDict(pretrained, plan));
+    const trainer = createTrainer(model, trainSet, valSet, { size: cfg.data.size, batchSize: cfg.data.batchSize, lr: cfg.bo.lr, weightDecay: cfg.bo.weightDecay, seed: cfg.seed + index }, {
+      signal,
+      onProgress,
+    });
+    try {
+      const rec = await trainer.runEpoch(0);
+      const objective = objectiveValue(rec.valLoss, penalty);
+      return { ...base, trained: true, valLoss: rec.valLoss, valLossL: rec.valLossL, valLossC: rec.valLossC, trainLoss: rec.trainLoss, objective, seconds: seconds(t0) };
+    } finally {
+      trainer.dispose();
+      model.dispose();
+    }
+  };
+  return {
+    run(trial, options) {
+      const outcome = previous.then(() => runOne(trial, options));
+      previous = outcome.catch(() => undefined);
+      return outcome;
+    },
+  };
+}
+
 function abortIfNeeded(signal?: AbortSignal): void {
   if (signal?.aborted) throw signal.reason ?? new DOMException('aborted', 'AbortError');
 }
@@ -100,9 +175,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunState
   state.status = 'running';
   delete state.error;
   await save();
-  const split = splitPool(data.pool.size, cfg.data.valFraction, cfg.seed);
-  const trainSet = subsetSource(data.pool, split.train);
-  const valSet = subsetSource(data.pool, split.val);
+  const { trainSet, valSet } = trainValSets(data.pool, cfg);
   const trainConfig = { size: cfg.data.size, batchSize: cfg.data.batchSize, seed: cfg.seed };
 
   try {
@@ -152,13 +225,12 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunState
 
   async function runSearch(): Promise<void> {
     const groups = cfg.grouping.groups.length;
-    const planner = createFpgmPlanner(pretrained);
-    const sparsityOf = createSparsityPredictor(pretrained);
+    const executor = options.trialExecutor?.({ runId, config: cfg }) ?? createTrialRunner(pretrained, cfg, data.pool);
     const fresh = state.bo.optimizer === null;
     const optimizer = fresh
-      ? createBayesianOptimizer({ bounds: groupBounds(cfg.target, groups), seed: cfg.seed, initPoints: cfg.bo.initPoints })
+      ? createBayesianOptimizer({ bounds: groupBounds(cfg.target, groups), seed: cfg.seed, initPoints: cfg.bo.initPoints, batchStrategy: cfg.bo.batchStrategy })
       : bayesianOptimizerFromJSON(state.bo.optimizer!);
-    const pending = new Map<number, Omit<TrialRecord, 'index' | 'source' | 'duplicate'>>();
+    const pending = new Map<number, TrialOutcome>();
     const offset = state.bo.trials.length;
     try {
       await maximize({
@@ -166,32 +238,20 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunState
         probes: fresh ? [firstProbe(cfg.target, groups)] : [],
         initPoints: fresh ? cfg.bo.initPoints : 0,
         nIter: Math.max(0, cfg.bo.iterations - optimizer.suggestionCount()),
+        batchSize: cfg.bo.batch,
         signal,
+        // The batch is on record (in flight) before any of it runs, so a killed run re-issues the same trials.
+        onBatch: async () => {
+          state.bo.optimizer = optimizer.toJSON();
+          await save();
+        },
         objective: async (rates, info) => {
-          const t0 = performance.now();
-          const plan = planner.plan(cfg.grouping, rates);
-          const sparsity = sparsityOf(plan) / 100;
-          const macs = macsRemoved(plan, ...cfg.macsSize).fraction;
-          const penalty = sparsityPenalty(cfg.targetKind === 'parameters' ? sparsity : macs, cfg.target);
-          const base = { rates: rates.slice(), sparsity, macsRemoved: macs, penalty };
-          if (isSkipped(penalty)) {
-            pending.set(info.index, { ...base, trained: false, valLoss: null, valLossL: null, valLossC: null, trainLoss: null, objective: SKIPPED_OBJECTIVE, seconds: seconds(t0) });
-            return SKIPPED_OBJECTIVE;
-          }
-          const model = createTrainableEResFD(applyPlanToStateDict(pretrained, plan));
-          const trainer = createTrainer(model, trainSet, valSet, { ...trainConfig, lr: cfg.bo.lr, weightDecay: cfg.bo.weightDecay, seed: cfg.seed + offset + info.index }, {
+          const outcome = await executor.run({ index: offset + info.index, rates, source: info.source }, {
             signal,
             onProgress: (progress) => emit({ type: 'step', stage: 'bo', progress }),
           });
-          try {
-            const rec = await trainer.runEpoch(0);
-            const objective = objectiveValue(rec.valLoss, penalty);
-            pending.set(info.index, { ...base, trained: true, valLoss: rec.valLoss, valLossL: rec.valLossL, valLossC: rec.valLossC, trainLoss: rec.trainLoss, objective, seconds: seconds(t0) });
-            return objective;
-          } finally {
-            trainer.dispose();
-            model.dispose();
-          }
+          pending.set(info.index, outcome);
+          return outcome.objective;
         },
         onTrial: async (trial) => {
           const rec = pending.get(trial.index);

@@ -14,6 +14,20 @@
  * sets coincide too. Local refinements (L-BFGS-B there, a projected quasi-Newton here) are not
  * bit-identical, so later suggestions agree only approximately with the reference.
  *
+ * Batches (q points at once, for parallel trials): a GP suggestion made while other points are handed
+ * out but not yet registered ("in flight") fits the GP to the observations plus one fantasy target per
+ * in-flight point, so the q points of a batch spread out instead of piling onto one UCB maximum
+ * (Ginsbourger, Le Riche & Carraro 2010, "Kriging is well-suited to parallelize optimization"):
+ * - 'constant-liar' (default): every fantasy is the worst target seen so far (CL-min): pessimistic
+ *   lies push later batch members away from pending points, which favours exploration;
+ * - 'kriging-believer': each fantasy is the GP's posterior mean at that point, from a GP fitted to the
+ *   real observations without length-scale restarts (so it draws nothing from the RNG). With fixed
+ *   hyperparameters, believing the mean at one point leaves the mean elsewhere unchanged, so one fit
+ *   serves every pending point.
+ * With nothing in flight the GP path is untouched, so q = 1 (suggest, register, suggest…) reproduces
+ * the sequential bayes_opt sequence bit for bit. A batch depends only on the optimiser state, never on
+ * the order in which its results arrive, so a run is reproducible for a given seed and q.
+ *
  * Duplicates: like bayes_opt (allow_duplicate_points=False), registering a point twice throws
  * `DuplicatePointError`; `maximize` instead reuses the cached value and moves on (what later
  * bayes_opt releases do in `TargetSpace.probe`) so a long run never dies on a repeated corner.
@@ -48,7 +62,13 @@ export interface BayesOptConfig {
   allowDuplicatePoints: boolean;
   /** Also refine the warm-up winner locally (not in 1.4.3). Default false. */
   refineWarmupBest: boolean;
+  /** Fantasy targets for in-flight points when suggesting a batch. Default 'constant-liar'. */
+  batchStrategy: BatchStrategy;
 }
+
+/** How a batch suggestion treats points handed out but not yet registered (see the file comment). */
+export type BatchStrategy = 'constant-liar' | 'kriging-believer';
+export const BATCH_STRATEGIES: readonly BatchStrategy[] = ['constant-liar', 'kriging-believer'];
 
 export type BayesOptConfigInput = Pick<BayesOptConfig, 'bounds'> & Partial<Omit<BayesOptConfig, 'bounds'>>;
 
@@ -64,6 +84,7 @@ export const DEFAULT_BAYES_OPT_CONFIG: Readonly<Omit<BayesOptConfig, 'bounds'>> 
   lengthScaleBounds: Object.freeze([1e-5, 1e5]) as [number, number],
   allowDuplicatePoints: false,
   refineWarmupBest: false,
+  batchStrategy: 'constant-liar',
 });
 
 function invalid(message: string): StudioError {
@@ -115,6 +136,9 @@ export function validateBayesOptConfig(input: BayesOptConfigInput): BayesOptConf
   }
   if (typeof cfg.allowDuplicatePoints !== 'boolean') throw invalid('allowDuplicatePoints must be a boolean');
   if (typeof cfg.refineWarmupBest !== 'boolean') throw invalid('refineWarmupBest must be a boolean');
+  if (!BATCH_STRATEGIES.includes(cfg.batchStrategy)) {
+    throw invalid(`batchStrategy must be one of ${BATCH_STRATEGIES.join(', ')}, got ${String(cfg.batchStrategy)}`);
+  }
   return cfg;
 }
 
@@ -169,6 +193,11 @@ export interface BayesianOptimizer {
   suggest(): number[];
   /** `suggest()` plus where the point came from. */
   next(): Suggestion;
+  /**
+   * q points to evaluate in parallel: `next()` q times, each GP point fitted with fantasy targets for
+   * the points already in flight (`config.batchStrategy`). q = 1 is exactly `next()`.
+   */
+  nextBatch(q: number): Suggestion[];
   register(x: readonly number[], y: number): void;
   /** Drops a handed-out point without registering it (e.g. a duplicate resolved from the cache). */
   skip(x: readonly number[]): void;
@@ -273,25 +302,58 @@ class Optimizer implements BayesianOptimizer {
     return { x: item.x.slice(), source: item.source };
   }
 
-  private gpSuggest(): number[] {
-    const n = this.ys.length;
+  nextBatch(q: number): Suggestion[] {
+    if (!Number.isInteger(q) || q < 1) throw invalid(`batch size must be a positive integer, got ${q}`);
+    return Array.from({ length: q }, () => this.next());
+  }
+
+  /** In-flight points whose target is unknown, each once: the points a batch member must avoid. */
+  private fantasyPoints(): number[][] {
+    const seen = new Set<string>();
+    const out: number[][] = [];
+    for (const q of this.inFlight) {
+      const key = keyOf(q.x);
+      if (this.cache.has(key) || seen.has(key)) continue;
+      seen.add(key);
+      out.push(q.x);
+    }
+    return out;
+  }
+
+  private fitTo(xs: readonly number[][], ys: readonly number[], nRestarts: number): FittedGp {
+    const n = ys.length;
     const d = this.dim;
     const xFlat = new Float64Array(n * d);
-    for (let i = 0; i < n; i++) xFlat.set(this.xs[i]!, i * d);
+    for (let i = 0; i < n; i++) xFlat.set(xs[i]!, i * d);
     const cfg = this.config;
-    this.fit = fitGp(
+    return fitGp(
       xFlat,
-      this.ys,
+      ys,
       n,
       d,
-      {
-        alpha: cfg.alpha,
-        lengthScale: cfg.lengthScale,
-        lengthScaleBounds: cfg.lengthScaleBounds,
-        nRestarts: cfg.nRestarts,
-      },
+      { alpha: cfg.alpha, lengthScale: cfg.lengthScale, lengthScaleBounds: cfg.lengthScaleBounds, nRestarts },
       this.optRng,
     );
+  }
+
+  /** Fantasy targets for `points` (see the file comment for the two strategies). */
+  private lies(points: number[][]): number[] {
+    if (this.config.batchStrategy === 'constant-liar') return points.map(() => Math.min(...this.ys));
+    const believer = this.fitTo(this.xs, this.ys, 0);
+    const flat = new Float64Array(points.length * this.dim);
+    points.forEach((x, i) => flat.set(x, i * this.dim));
+    const mean = new Float64Array(points.length);
+    believer.predict(flat, points.length, mean, new Float64Array(points.length));
+    return Array.from(mean);
+  }
+
+  private gpSuggest(): number[] {
+    const cfg = this.config;
+    const fantasies = this.fantasyPoints();
+    this.fit =
+      fantasies.length === 0
+        ? this.fitTo(this.xs, this.ys, cfg.nRestarts)
+        : this.fitTo([...this.xs, ...fantasies], [...this.ys, ...this.lies(fantasies)], cfg.nRestarts);
     return acqMax(this.fit, this.lows, this.highs, this.optRng, {
       kappa: cfg.kappa,
       nWarmup: cfg.nWarmup,
@@ -433,6 +495,10 @@ export interface Trial extends TrialInfo {
 
 export interface MaximizeOptions {
   optimizer: BayesianOptimizer;
+  /**
+   * Scores one point. With `batchSize` > 1 the q calls of a batch run concurrently (the objective
+   * decides whether they really run in parallel: a job queue does, a local trainer queues them).
+   */
   objective: (x: number[], info: TrialInfo) => Promise<number> | number;
   /** Random points after the probes. Default: the optimiser's `initPoints`. */
   initPoints?: number;
@@ -440,7 +506,14 @@ export interface MaximizeOptions {
   nIter?: number;
   /** Points evaluated first, in order (bayes_opt `probe(lazy=True)` before `maximize`). */
   probes?: ReadonlyArray<readonly number[]>;
+  /**
+   * q: points handed out at once and evaluated before any of them is registered. Default 1, which is
+   * bayes_opt's sequential loop.
+   */
+  batchSize?: number;
   signal?: AbortSignal;
+  /** A batch was handed out (the optimiser's state now lists it in flight) and is about to be scored. */
+  onBatch?: (batch: ReadonlyArray<TrialInfo & { x: number[] }>) => void | Promise<void>;
   onTrial?: (trial: Trial) => void | Promise<void>;
 }
 
@@ -452,14 +525,18 @@ export interface MaximizeResult {
 /**
  * bayes_opt 1.4.3 `maximize`: queue the probes, prime the queue with `initPoints` random points
  * (at least one when nothing is queued or known), then evaluate queued points first and GP
- * suggestions until `nIter` of those were made in this call. Aborting throws the signal's reason
- * before the next point is handed out; the optimiser state stays resumable.
+ * suggestions until `nIter` of those were made in this call. With `batchSize` q > 1, q points are
+ * handed out together (see `nextBatch`), scored concurrently and registered in hand-out order, so the
+ * result does not depend on which evaluation finishes first. Aborting throws the signal's reason
+ * before the next batch is handed out; the optimiser state stays resumable.
  */
 export async function maximize(options: MaximizeOptions): Promise<MaximizeResult> {
-  const { optimizer, objective, signal, onTrial } = options;
+  const { optimizer, objective, signal, onTrial, onBatch } = options;
   const nIter = options.nIter ?? 25;
+  const q = options.batchSize ?? 1;
   let initPoints = options.initPoints ?? optimizer.config.initPoints;
   if (!Number.isInteger(nIter) || nIter < 0) throw invalid(`nIter must be a non-negative integer, got ${nIter}`);
+  if (!Number.isInteger(q) || q < 1) throw invalid(`batchSize must be a positive integer, got ${q}`);
   if (!Number.isInteger(initPoints) || initPoints < 0) {
     throw invalid(`initPoints must be a non-negative integer, got ${initPoints}`);
   }
@@ -468,27 +545,44 @@ export async function maximize(options: MaximizeOptions): Promise<MaximizeResult
   if (optimizer.pending() === 0 && optimizer.observations().length === 0) initPoints = Math.max(initPoints, 1);
   optimizer.queueRandom(initPoints);
 
+  const allowDuplicates = optimizer.config.allowDuplicatePoints;
   let iteration = 0;
   let trials = 0;
   while (optimizer.pending() > 0 || iteration < nIter) {
     signal?.throwIfAborted();
-    const fromQueue = optimizer.pending() > 0;
-    const { x, source } = optimizer.next();
-    if (!fromQueue) iteration++;
-    const info: TrialInfo = { index: trials, source, ...(signal ? { signal } : {}) };
-    const cached = optimizer.lookup(x);
-    let y: number;
-    let duplicate = false;
-    if (cached !== undefined && !optimizer.config.allowDuplicatePoints) {
-      y = cached;
-      duplicate = true;
-      optimizer.skip(x);
-    } else {
-      y = await objective(x.slice(), info);
-      optimizer.register(x, y);
+    const batch: Array<TrialInfo & { x: number[] }> = [];
+    while (batch.length < q && (optimizer.pending() > 0 || iteration < nIter)) {
+      const fromQueue = optimizer.pending() > 0;
+      const { x, source } = optimizer.next();
+      if (!fromQueue) iteration++;
+      batch.push({ index: trials + batch.length, source, ...(signal ? { signal } : {}), x });
     }
-    trials++;
-    if (onTrial) await onTrial({ ...info, x, y, duplicate, best: optimizer.best()! });
+    if (onBatch) await onBatch(batch);
+    // A point already known (or repeated earlier in this batch) reuses that target instead of a trial.
+    const keys = new Set<string>();
+    const isDuplicate = batch.map(({ x }) => {
+      const key = keyOf(x);
+      const dup = !allowDuplicates && (optimizer.lookup(x) !== undefined || keys.has(key));
+      keys.add(key);
+      return dup;
+    });
+    const settled = await Promise.allSettled(
+      batch.map(({ x, ...info }, i) => (isDuplicate[i] ? null : objective(x.slice(), info))),
+    );
+    const failure = settled.find((r) => r.status === 'rejected');
+    if (failure) throw (failure as PromiseRejectedResult).reason;
+    for (const [i, { x, ...info }] of batch.entries()) {
+      let y: number;
+      if (isDuplicate[i]) {
+        y = optimizer.lookup(x)!;
+        optimizer.skip(x);
+      } else {
+        y = (settled[i] as PromiseFulfilledResult<number>).value;
+        optimizer.register(x, y);
+      }
+      trials++;
+      if (onTrial) await onTrial({ ...info, x, y, duplicate: isDuplicate[i]!, best: optimizer.best()! });
+    }
   }
   return { best: optimizer.best(), trials };
 }

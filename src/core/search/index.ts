@@ -22,8 +22,10 @@ export {
   validateBayesOptConfig,
   DEFAULT_BAYES_OPT_CONFIG,
   DuplicatePointError,
+  BATCH_STRATEGIES,
 } from './bayes-opt.ts';
 export type {
+  BatchStrategy,
   BayesOptConfig,
   BayesOptConfigInput,
   BayesOptState,
