@@ -4,7 +4,7 @@
  * softmax, read-back, decode, NMS) on the synthetic ramp image of the goldens.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { createEResFD, detectFaces, normalizeImage, readCheckpoint, selectBackend, type BackendName, type RgbImage } from '../src/core/index.ts';
+import { createEResFD, detectFaces, normalizeImage, loadEResFDCheckpoint, selectBackend, type BackendName, type RgbImage } from '../src/core/index.ts';
 
 export interface ForwardBenchResult {
   backend: BackendName;
@@ -28,7 +28,7 @@ const now = (): number => performance.now();
 
 export async function benchForward(modelBytes: Uint8Array, backend: BackendName, runs = 15, warmup = 3): Promise<ForwardBenchResult> {
   await selectBackend([backend]);
-  const model = createEResFD(readCheckpoint(modelBytes).stateDict);
+  const model = createEResFD(loadEResFDCheckpoint(modelBytes).stateDict);
   const image = rampImage();
   const x = tf.tensor4d(normalizeImage(image), [1, image.height, image.width, 3]);
   const forward: number[] = [];

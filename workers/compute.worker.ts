@@ -10,7 +10,7 @@ import {
   createEResFD,
   describeModel,
   detectFaces,
-  readCheckpoint,
+  loadEResFDCheckpoint,
   selectBackend,
   StudioError,
   type BackendName,
@@ -70,7 +70,7 @@ const api = {
   /** Parses and builds the model from checkpoint bytes; replaces (and disposes) the previous model. */
   async loadModel(bytes: ArrayBuffer): Promise<LoadedModelInfo> {
     await requireBackend();
-    const { stateDict, archiveName } = readCheckpoint(new Uint8Array(bytes));
+    const { stateDict, archiveName } = loadEResFDCheckpoint(new Uint8Array(bytes));
     const info = describeModel(stateDict);
     const next = createEResFD(stateDict);
     model?.dispose();

@@ -16,7 +16,7 @@ import {
   createTrainer,
   describeModel,
   epochsCsv,
-  readCheckpoint,
+  loadEResFDCheckpoint,
   registerCpuKernelFixes,
   registerWasmCopyKernels,
   registerWasmTrainingKernels,
@@ -160,7 +160,7 @@ const baseName = (name: string): string => name.replace(/\.(pth|pt)$/i, '');
 
 async function loadModelWeights(modelId: string): Promise<StateDict> {
   const model = await getModel(modelId);
-  return readCheckpoint(new Uint8Array(model.bytes)).stateDict;
+  return loadEResFDCheckpoint(new Uint8Array(model.bytes)).stateDict;
 }
 
 /** Holds the run's Web Lock while `body` runs; waits up to 10 s for a closing tab to let go of it. */

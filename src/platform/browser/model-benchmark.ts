@@ -3,7 +3,7 @@
  * network forward at 480×640 over a few runs after a warm-up, as bench/forward-bench.ts measures it.
  * A separate model instance is built, so the model loaded for detection is not touched.
  */
-import { createEResFD, detectFaces, readCheckpoint, type RgbImage } from '../../core/index.ts';
+import { createEResFD, detectFaces, loadEResFDCheckpoint, type RgbImage } from '../../core/index.ts';
 import { getModel } from './idb-store.ts';
 
 export interface ModelBenchmark {
@@ -23,7 +23,7 @@ function rampImage(height = 480, width = 640): RgbImage {
 
 export async function benchmarkStoredModel(modelId: string, backend: string, runs = 5, signal?: AbortSignal): Promise<ModelBenchmark> {
   const record = await getModel(modelId);
-  const model = createEResFD(readCheckpoint(new Uint8Array(record.bytes)).stateDict);
+  const model = createEResFD(loadEResFDCheckpoint(new Uint8Array(record.bytes)).stateDict);
   const image = rampImage();
   const times: number[] = [];
   try {

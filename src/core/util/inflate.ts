@@ -1,0 +1,75 @@
+/**
+ * Inflate with limits, while streaming: the compressed bytes are fed in small slices, so a bomb
+ * (a 1 MB entry inflating to 1 GB) is stopped after at most one slice's worth of output past its
+ * allowance, never after it has been inflated whole. fflate's streaming classes keep only a 32 KB
+ * window between slices.
+ */
+import { Inflate, Unzlib } from 'fflate';
+import { INPUT_LIMITS } from '../limits.ts';
+
+/** 16 KB in → at most ~16.5 MB out per step (deflate's maximum ratio is ~1032:1). */
+const SLICE = 16 * 1024;
+
+export interface BoundedInflateOptions {
+  /** Raw deflate (zip entries) or zlib-wrapped (MATLAB miCOMPRESSED). */
+  format: 'deflate' | 'zlib';
+  /** The size the container declares; more output is refused, less is returned as is. */
+  declaredSize?: number;
+  /** Absolute cap on the output. */
+  maxBytes: number;
+  /** Builds the error for an exceeded limit (`why` says which) or corrupt data. */
+  fail: (why: string, kind: 'limit' | 'corrupt', cause?: unknown) => Error;
+}
+
+/** The largest output `compressedSize` bytes may inflate to under the ratio limit. */
+export function inflateAllowance(compressedSize: number, maxBytes: number): number {
+  return Math.min(maxBytes, Math.max(INPUT_LIMITS.inflateRatioFloor, compressedSize * INPUT_LIMITS.inflateRatio));
+}
+
+export function inflateBounded(raw: Uint8Array, options: BoundedInflateOptions): Uint8Array {
+  const { declaredSize, fail } = options;
+  const allowance = inflateAllowance(raw.length, options.maxBytes);
+  if (declaredSize !== undefined && declaredSize > allowance) {
+    throw fail(`declares ${declaredSize} bytes from ${raw.length} compressed, over the limit of ${allowance} (at most ${INPUT_LIMITS.inflateRatio}:1 and ${options.maxBytes} bytes)`, 'limit');
+  }
+  const limit = declaredSize ?? allowance;
+  // With a declared size the output is allocated once; otherwise chunks are joined at the end.
+  const out = declaredSize !== undefined ? new Uint8Array(declaredSize) : null;
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  let done = false;
+  let stopped: Error | null = null;
+  const onData = (chunk: Uint8Array, final: boolean) => {
+    if (total + chunk.length > limit) {
+      // Thrown out of fflate's push: the rest of the input is never inflated.
+      throw (stopped = fail(
+        declaredSize !== undefined
+          ? `inflates past its declared ${declaredSize} bytes (stopped at ${total + chunk.length})`
+          : `inflates past ${limit} bytes from ${raw.length} compressed (over ${INPUT_LIMITS.inflateRatio}:1 or ${options.maxBytes} bytes)`,
+        declaredSize !== undefined ? 'corrupt' : 'limit',
+      ));
+    }
+    if (out) out.set(chunk, total);
+    else chunks.push(chunk);
+    total += chunk.length;
+    if (final) done = true;
+  };
+  const stream = options.format === 'zlib' ? new Unzlib(onData) : new Inflate(onData);
+  try {
+    for (let at = 0; at < raw.length && !done; at += SLICE) stream.push(raw.subarray(at, at + SLICE), at + SLICE >= raw.length);
+    if (raw.length === 0) stream.push(raw, true);
+  } catch (e) {
+    if (stopped) throw stopped;
+    throw fail(`the compressed data is corrupt (${e instanceof Error ? e.message : String(e)})`, 'corrupt', e);
+  }
+  if (!done) throw fail('the compressed data ends early', 'corrupt');
+  if (out) return total === out.length ? out : out.subarray(0, total);
+  if (chunks.length === 1) return chunks[0]!;
+  const joined = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    joined.set(c, at);
+    at += c.length;
+  }
+  return joined;
+}
