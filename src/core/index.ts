@@ -16,6 +16,8 @@ export { nonMaxSuppression } from './detect/non-max-suppression.ts';
 export { decodeBoxes } from './detect/decode.ts';
 export { normalizeImage, toRgb, flipHorizontal } from './image/normalize-image.ts';
 export { resizeLinearCv, cvScaledSize } from './image/resize-linear.ts';
+export { readImageHeader, checkImageSize, orientImage, type ImageHeader, type ExifOrientation } from './image/image-header.ts';
+export { INPUT_LIMITS, type InputLimits } from './limits.ts';
 export * from './prune/index.ts';
 export * from './dataset/index.ts';
 export * from './eval/index.ts';
