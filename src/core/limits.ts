@@ -8,8 +8,13 @@
 export const INPUT_LIMITS = Object.freeze({
   /** Bytes of a checkpoint's data.pkl (EResFD's: 148 KB). */
   pickleBytes: 64 * 2 ** 20,
-  /** Opcodes executed per pickle (EResFD's: 33,140). Each opcode makes at most one value. */
-  pickleOps: 1_000_000,
+  /** Opcodes executed per pickle (EResFD's: 33,140). */
+  pickleOps: 500_000,
+  /**
+   * Objects a pickle may build: strings, bytes, tuples, lists, dicts, sets, rebuilt tensors (EResFD's:
+   * ~11,000). Small ints, booleans and None cost nothing, so a 300,000-item list of them still loads.
+   */
+  pickleObjects: 50_000,
   /** Nesting of MARKs (EResFD's: 3). */
   pickleDepth: 1_000,
   /** Memo slots, and the largest memo index (EResFD's: 8,773). */

@@ -116,11 +116,17 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
   let opPos = 0;
   let op = 0;
   let ops = 0;
+  let objects = 0;
 
   const corrupt = (msg: string) =>
     new StudioError('CHECKPOINT_CORRUPT', `data.pkl: ${msg} (opcode ${opcodeName(op)} at byte ${opPos}).`);
   const limit = (msg: string) =>
     new StudioError('CHECKPOINT_LIMIT', `data.pkl: ${msg} (opcode ${opcodeName(op)} at byte ${opPos}).`);
+  /** Counts a newly built object against INPUT_LIMITS.pickleObjects. */
+  const made = <T extends PyValue>(v: T): T => {
+    if (++objects > limits.pickleObjects) throw limit(`more than ${limits.pickleObjects} objects`);
+    return v;
+  };
   const need = (n: number) => {
     if (pos + n > data.length) throw corrupt(`truncated: ${n} more bytes needed`);
   };
@@ -155,6 +161,7 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
     return data.subarray(pos, (pos += n));
   };
   const readString = (n: number): string => {
+    made(null); // a string is an object too
     const bytes = readBytes(n);
     try {
       return utf8.decode(bytes);
@@ -221,7 +228,7 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
         `data.pkl: global "${full}" at byte ${opPos} is not allowed (only OrderedDict, tensor rebuild and float32/int64 storages are).`,
       );
     }
-    stack.push({ type: 'global', module, name });
+    stack.push(made({ type: 'global', module, name }));
   };
 
   for (;;) {
@@ -295,41 +302,41 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
         break;
       case 0x74: { // TUPLE
         const items = popMark(); // before touching `stack`: popMark replaces it
-        stack.push({ type: 'tuple', items });
+        stack.push(made({ type: 'tuple', items }));
         break;
       }
       case 0x29: // EMPTY_TUPLE
-        stack.push({ type: 'tuple', items: [] });
+        stack.push(made({ type: 'tuple', items: [] }));
         break;
       case 0x85: // TUPLE1
-        stack.push({ type: 'tuple', items: [pop()] });
+        stack.push(made({ type: 'tuple', items: [pop()] }));
         break;
       case 0x86: { // TUPLE2
         const b = pop();
-        stack.push({ type: 'tuple', items: [pop(), b] });
+        stack.push(made({ type: 'tuple', items: [pop(), b] }));
         break;
       }
       case 0x87: { // TUPLE3
         const c = pop();
         const b = pop();
-        stack.push({ type: 'tuple', items: [pop(), b, c] });
+        stack.push(made({ type: 'tuple', items: [pop(), b, c] }));
         break;
       }
       case 0x7d: // EMPTY_DICT
-        stack.push({ type: 'dict', ordered: false, items: new Map() });
+        stack.push(made({ type: 'dict', ordered: false, items: new Map() }));
         break;
       case 0x64: { // DICT
         const items = popMark();
-        const dict: PyDict = { type: 'dict', ordered: false, items: new Map() };
+        const dict: PyDict = made({ type: 'dict', ordered: false, items: new Map() });
         setItems(dict, items);
         stack.push(dict);
         break;
       }
       case 0x5d: // EMPTY_LIST
-        stack.push({ type: 'list', items: [] });
+        stack.push(made({ type: 'list', items: [] }));
         break;
       case 0x6c: // LIST
-        stack.push({ type: 'list', items: popMark() });
+        stack.push(made({ type: 'list', items: popMark() }));
         break;
       case 0x61: { // APPEND
         const v = pop();
@@ -342,7 +349,7 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
         break;
       }
       case 0x8f: // EMPTY_SET
-        stack.push({ type: 'set', items: [] });
+        stack.push(made({ type: 'set', items: [] }));
         break;
       case 0x90: { // ADDITEMS
         const items = popMark();
@@ -350,7 +357,7 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
         break;
       }
       case 0x91: // FROZENSET
-        stack.push({ type: 'set', items: popMark() });
+        stack.push(made({ type: 'set', items: popMark() }));
         break;
       case 0x58: { // BINUNICODE
         need(4);
@@ -371,19 +378,19 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
       case 0x43: { // SHORT_BINBYTES
         need(1);
         const n = data[pos++]!;
-        stack.push({ type: 'bytes', data: readBytes(n) });
+        stack.push(made({ type: 'bytes', data: readBytes(n) }));
         break;
       }
       case 0x42: { // BINBYTES
         need(4);
         const n = dv.getUint32(pos, true);
         pos += 4;
-        stack.push({ type: 'bytes', data: readBytes(n) });
+        stack.push(made({ type: 'bytes', data: readBytes(n) }));
         break;
       }
       case 0x8e: // BINBYTES8
       case 0x96: // BYTEARRAY8
-        stack.push({ type: 'bytes', data: readBytes(readU64()) });
+        stack.push(made({ type: 'bytes', data: readBytes(readU64()) }));
         break;
       case 0x4a: // BININT
         need(4);
@@ -420,7 +427,7 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
       case 0x51: { // BINPERSID
         const pid = pop();
         if (!opts.persistentLoad) throw corrupt('persistent id without a loader');
-        stack.push(opts.persistentLoad(pid, opPos));
+        stack.push(made(opts.persistentLoad(pid, opPos)));
         break;
       }
       case 0x88: // NEWTRUE
@@ -435,7 +442,7 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
       case 0x52: { // REDUCE
         const args = pop();
         const fn = pop();
-        stack.push(reduce(fn, args, opPos));
+        stack.push(made(reduce(fn, args, opPos)));
         break;
       }
       case 0x73: { // SETITEM

@@ -1,14 +1,16 @@
 /**
- * Inflate with limits, while streaming: the compressed bytes are fed in small slices, so a bomb
- * (a 1 MB entry inflating to 1 GB) is stopped after at most one slice's worth of output past its
- * allowance, never after it has been inflated whole. fflate's streaming classes keep only a 32 KB
- * window between slices.
+ * Inflate with limits, while streaming: the compressed bytes are fed in slices no larger than what
+ * the remaining allowance could need at deflate's maximum ratio (~1032:1), so a bomb (a 1 MB entry
+ * inflating to 1 GB) is stopped about 1 MB past its allowance, never after it has been inflated
+ * whole. fflate's streaming classes keep only a 32 KB window between slices.
  */
 import { Inflate, Unzlib } from 'fflate';
 import { INPUT_LIMITS } from '../limits.ts';
 
-/** 16 KB in → at most ~16.5 MB out per step (deflate's maximum ratio is ~1032:1). */
-const SLICE = 16 * 1024;
+const MAX_RATIO = 1032;
+/** 1 KB in → at most ~1 MB out per step; legitimate data gets larger slices (fewer steps). */
+const MIN_SLICE = 1024;
+const MAX_SLICE = 1024 * 1024;
 
 export interface BoundedInflateOptions {
   /** Raw deflate (zip entries) or zlib-wrapped (MATLAB miCOMPRESSED). */
@@ -56,7 +58,11 @@ export function inflateBounded(raw: Uint8Array, options: BoundedInflateOptions):
   };
   const stream = options.format === 'zlib' ? new Unzlib(onData) : new Inflate(onData);
   try {
-    for (let at = 0; at < raw.length && !done; at += SLICE) stream.push(raw.subarray(at, at + SLICE), at + SLICE >= raw.length);
+    for (let at = 0; at < raw.length && !done; ) {
+      const slice = Math.min(MAX_SLICE, Math.max(MIN_SLICE, Math.floor((limit - total) / MAX_RATIO)));
+      stream.push(raw.subarray(at, at + slice), at + slice >= raw.length);
+      at += slice;
+    }
     if (raw.length === 0) stream.push(raw, true);
   } catch (e) {
     if (stopped) throw stopped;
