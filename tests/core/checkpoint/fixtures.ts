@@ -99,11 +99,12 @@ class BitWriter {
  * A raw deflate stream of `outBytes` zero bytes at deflate's maximum ratio (~1032:1), built directly
  * instead of compressing a gigabyte: one dynamic-Huffman block whose codes are literal 0 → '10',
  * end-of-block → '11', length 258 → '0', distance 1 → '0', so every 258 output bytes cost two zero
- * bits. `deflateBomb(2 ** 30)` is ~1 MB and inflates to 1 GiB.
+ * bits. `deflateBomb(2 ** 30)` is ~1 MB and inflates to exactly 1 GiB (any `outBytes` ≥ 1 is exact).
  */
 export function deflateBomb(outBytes: number): Uint8Array {
-  const pairs = Math.max(0, Math.ceil((outBytes - 1) / 258));
-  const w = new BitWriter(64 + Math.ceil((pairs * 2) / 8));
+  const pairs = Math.max(0, Math.floor((outBytes - 1) / 258));
+  const rest = Math.max(0, outBytes - 1 - pairs * 258); // written as literal zeros: exactly outBytes
+  const w = new BitWriter(64 + Math.ceil((pairs * 2 + rest * 2) / 8));
   w.bits(1, 1); // BFINAL
   w.bits(2, 2); // dynamic Huffman
   w.bits(286 - 257, 5); // HLIT: literal/length codes 0..285
@@ -124,6 +125,7 @@ export function deflateBomb(outBytes: number): Uint8Array {
   cl(1);
   w.code(0b10, 2); // literal 0
   w.zeros(pairs * 2); // (length 258 '0', distance 1 '0') × pairs
+  for (let i = 0; i < rest; i++) w.code(0b10, 2);
   w.code(0b11, 2); // end of block
   return w.finish();
 }

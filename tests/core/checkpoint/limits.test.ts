@@ -97,10 +97,10 @@ const BOMBS: BombCase[] = [
   },
   {
     name: 'a 1 MB zip entry declaring its true 1 GiB',
-    build: () => rawZip('x.bin', deflateBomb(GiB), { method: 8, declaredSize: GiB + 257 }),
+    build: () => rawZip('x.bin', deflateBomb(GiB), { method: 8, declaredSize: GiB }),
     parse: (b) => readZipEntry(readZip(b), 'x.bin'),
     code: 'CHECKPOINT_LIMIT',
-    message: /declares 1073742081 bytes from 1040462 compressed, over the limit/,
+    message: /declares 1073741824 bytes from \d+ compressed, over the limit/,
   },
   {
     name: 'a 1 MB zip entry declaring 1 MiB but inflating to 1 GiB (stopped while streaming)',
@@ -134,7 +134,7 @@ describe('hostile checkpoints fail fast, with a clear code, without exhausting m
   it('the deflate bomb is real: its first megabytes inflate to zeros (so the limits, not bad data, stop it)', async () => {
     const { inflateRawSync } = await import('node:zlib');
     const small = inflateRawSync(deflateBomb(3 * MiB));
-    expect(small.length).toBeGreaterThanOrEqual(3 * MiB);
+    expect(small.length).toBe(3 * MiB);
     expect(small.every((v) => v === 0)).toBe(true);
   });
 
