@@ -6,6 +6,7 @@
 import { open } from 'node:fs/promises';
 import {
   StudioError,
+  isStudioError,
   readImageHeader,
   selectSubset,
   widerBoxes,
@@ -79,7 +80,7 @@ export async function widerEntries(dir: string, options: WiderSampleOptions): Pr
       header = await readHeaderOf(imagePath(dir, options.split, entry.path));
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
-      const why = err.code === 'ENOENT' ? 'the image file is missing' : err.code ? `cannot read the image (${err.code})` : err.message;
+      const why = isStudioError(e) ? e.message : err.code === 'ENOENT' ? 'the image file is missing' : `cannot read the image (${err.code ?? err.message})`;
       throw new StudioError('DATASET_FORMAT', `${where}: ${why}`, { cause: e });
     }
     const swap = header.orientation >= 5;
