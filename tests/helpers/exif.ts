@@ -4,6 +4,8 @@
  * phone writes it. Used by the Node decoder tests and the browser agreement e2e test.
  */
 import jpeg from 'jpeg-js';
+import { crc32 } from '../../src/core/checkpoint/zip.ts';
+import { encodePng } from '../../src/platform/node/image-decoder.ts';
 import type { ExifOrientation } from '../../src/core/image/image-header.ts';
 
 export type Rgb = readonly [number, number, number];
@@ -59,6 +61,24 @@ export function jpegWithOrientation(width: number, height: number, rgba: Uint8Ar
   out.set(plain.subarray(0, 2), 0); // SOI
   out.set(seg, 2);
   out.set(plain.subarray(2), 2 + seg.length);
+  return out;
+}
+
+/** A PNG with an eXIf chunk (the TIFF body of an APP1 Exif segment) inserted after IHDR. */
+export function pngWithExif(width: number, height: number, rgba: Uint8Array, orientation: number): Uint8Array {
+  const png = encodePng({ width, height, channels: 4, data: rgba });
+  const tiff = exifSegment(orientation).subarray(4 + 6);
+  const chunk = new Uint8Array(12 + tiff.length);
+  const dv = new DataView(chunk.buffer);
+  dv.setUint32(0, tiff.length);
+  chunk.set([0x65, 0x58, 0x49, 0x66], 4); // "eXIf"
+  chunk.set(tiff, 8);
+  dv.setUint32(8 + tiff.length, crc32(chunk.subarray(4, 8 + tiff.length)));
+  const ihdrEnd = 8 + 25;
+  const out = new Uint8Array(png.length + chunk.length);
+  out.set(png.subarray(0, ihdrEnd), 0);
+  out.set(chunk, ihdrEnd);
+  out.set(png.subarray(ihdrEnd), ihdrEnd + chunk.length);
   return out;
 }
 

@@ -23,9 +23,8 @@ export interface ImageHeader {
 const be16 = (b: Uint8Array, at: number) => (b[at]! << 8) | b[at + 1]!;
 const be32 = (b: Uint8Array, at: number) => ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
 
-/** Orientation from an APP1 `Exif\0\0` payload (a TIFF structure); 1 when absent or unreadable. */
-function exifOrientation(b: Uint8Array, start: number, end: number): ExifOrientation {
-  const tiff = start + 6;
+/** Orientation from a TIFF structure (EXIF's body); 1 when absent or unreadable. */
+function tiffOrientation(b: Uint8Array, tiff: number, end: number): ExifOrientation {
   if (tiff + 8 > end) return 1;
   const le = b[tiff] === 0x49 && b[tiff + 1] === 0x49; // "II" little-endian, "MM" big-endian
   if (!le && !(b[tiff] === 0x4d && b[tiff + 1] === 0x4d)) return 1;
@@ -58,7 +57,7 @@ function jpegHeader(b: Uint8Array, name: string): ImageHeader {
     const body = at + 4;
     if (len < 2 || body - 2 + len > b.length) break;
     if (marker === 0xe1 && len >= 8 && b[body] === 0x45 && b[body + 1] === 0x78 && b[body + 2] === 0x69 && b[body + 3] === 0x66 && b[body + 4] === 0 && b[body + 5] === 0) {
-      orientation = exifOrientation(b, body, body - 2 + len);
+      orientation = tiffOrientation(b, body + 6, body - 2 + len); // after "Exif\0\0"
     } else if (SOF_MARKERS.has(marker) && len >= 7) {
       return { format: 'jpeg', height: be16(b, body + 1), width: be16(b, body + 3), orientation };
     } else if (marker === 0xda || marker === 0xd9) {
@@ -71,10 +70,19 @@ function jpegHeader(b: Uint8Array, name: string): ImageHeader {
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
-/**
- * Reads the header of a JPEG or PNG. Throws IMAGE_DECODE for anything else or a damaged header.
- * PNG orientation is always 1: the browser's decoders apply EXIF to JPEGs only.
- */
+/** Orientation from a PNG's eXIf chunk (a bare TIFF body, before the first IDAT), as Chromium applies it. */
+function pngOrientation(b: Uint8Array): ExifOrientation {
+  for (let at = 8; at + 12 <= b.length; ) {
+    const len = be32(b, at);
+    const type = String.fromCharCode(...b.subarray(at + 4, at + 8));
+    if (type === 'IDAT' || type === 'IEND' || at + 12 + len > b.length) break;
+    if (type === 'eXIf') return tiffOrientation(b, at + 8, at + 8 + len);
+    at += 12 + len;
+  }
+  return 1;
+}
+
+/** Reads the header of a JPEG or PNG. Throws IMAGE_DECODE for anything else or a damaged header. */
 export function readImageHeader(bytes: Uint8Array, name = 'image'): ImageHeader {
   if (bytes[0] === 0xff && bytes[1] === 0xd8) return jpegHeader(bytes, name);
   if (PNG_SIGNATURE.every((v, i) => bytes[i] === v)) {
@@ -82,7 +90,7 @@ export function readImageHeader(bytes: Uint8Array, name = 'image'): ImageHeader 
     if (bytes.length < 24 || be32(bytes, 8) !== 13 || String.fromCharCode(...bytes.subarray(12, 16)) !== 'IHDR') {
       throw new StudioError('IMAGE_DECODE', `${name}: damaged PNG (no IHDR chunk first)`);
     }
-    return { format: 'png', width: be32(bytes, 16), height: be32(bytes, 20), orientation: 1 };
+    return { format: 'png', width: be32(bytes, 16), height: be32(bytes, 20), orientation: pngOrientation(bytes) };
   }
   throw new StudioError('IMAGE_DECODE', `${name}: neither JPEG nor PNG`);
 }
@@ -100,7 +108,8 @@ export function checkImageSize(header: ImageHeader, name = 'image'): void {
 }
 
 /**
- * Turns stored pixels upright per EXIF orientation (what `createImageBitmap` does by default):
+ * Turns stored pixels upright per EXIF orientation (what `createImageBitmap` does by default, for
+ * JPEG's APP1 Exif and PNG's eXIf alike):
  * 2 mirror, 3 half turn, 4 vertical mirror, 5 transpose, 6 quarter turn clockwise, 7 transverse,
  * 8 quarter turn anticlockwise. Orientation 1 returns the image itself.
  */

@@ -1,7 +1,7 @@
 /**
  * JPEG/PNG decoding in Node with maintained pure-JS decoders (jpeg-js, pngjs): no native binaries to
  * download, same RGB bytes the browser's decoder gives for baseline JPEGs up to IDCT rounding.
- * Like the browser's createImageBitmap, JPEGs are turned upright per their EXIF orientation; the
+ * Like the browser's createImageBitmap, images are turned upright per their EXIF orientation; the
  * header is read first, so an image over the pixel limit is refused before anything is allocated.
  */
 import jpeg from 'jpeg-js';

@@ -9,7 +9,7 @@ import { isStudioError } from '../../../src/core/errors.ts';
 import { readImageHeader, type ExifOrientation } from '../../../src/core/image/image-header.ts';
 import { decodeImage, encodePng } from '../../../src/platform/node/image-decoder.ts';
 import { deflateBomb, expectStudioError } from '../../core/checkpoint/fixtures.ts';
-import { closeColour, jpegWithOrientation, quadrantColours, quadrantRgba, STORED, UPRIGHT } from '../../helpers/exif.ts';
+import { closeColour, jpegWithOrientation, pngWithExif, quadrantColours, quadrantRgba, STORED, UPRIGHT } from '../../helpers/exif.ts';
 import { costOfFailure, expectCheap } from '../../helpers/resources.ts';
 
 const W = 48;
@@ -28,6 +28,12 @@ describe('EXIF orientation: JPEGs come out upright, like createImageBitmap', () 
       });
     }
   }
+
+  it('a PNG with an eXIf chunk (orientation 6) comes out upright too, as Chromium shows it', () => {
+    const img = decodeImage(pngWithExif(W, H, quadrantRgba(W, H), 6));
+    expect([img.width, img.height]).toEqual([H, W]);
+    quadrantColours(img.width, img.height, img.channels, img.data).forEach((c, q) => expect(c).toEqual(UPRIGHT[6][q]));
+  });
 
   it('a JPEG without EXIF, and a PNG, keep their stored layout', () => {
     const plain = decodeImage(jpegWithOrientation(W, H, quadrantRgba(W, H)));
