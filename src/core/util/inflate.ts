@@ -19,7 +19,12 @@ export interface BoundedInflateOptions {
   declaredSize?: number;
   /** Absolute cap on the output. */
   maxBytes: number;
-  /** Builds the error for an exceeded limit (`why` says which) or corrupt data. */
+  /**
+   * For formats that state their size inside the compressed data (MATLAB's miMATRIX tag): reads it
+   * from the first output (≥ 8 bytes), which then bounds the rest like a declared size.
+   */
+  sizeFromHead?: (head: Uint8Array) => number;
+  /** Builds (or throws) the error for an exceeded limit (`why` says which) or corrupt data. */
   fail: (why: string, kind: 'limit' | 'corrupt', cause?: unknown) => Error;
 }
 
@@ -29,12 +34,21 @@ export function inflateAllowance(compressedSize: number, maxBytes: number): numb
 }
 
 export function inflateBounded(raw: Uint8Array, options: BoundedInflateOptions): Uint8Array {
-  const { declaredSize, fail } = options;
+  const { declaredSize } = options;
+  // `fail` may build the error or throw it itself (a parser's own fail helper): either way, an Error.
+  const fail = (why: string, kind: 'limit' | 'corrupt', cause?: unknown): Error => {
+    try {
+      return options.fail(why, kind, cause);
+    } catch (e) {
+      return e as Error;
+    }
+  };
   const allowance = inflateAllowance(raw.length, options.maxBytes);
   if (declaredSize !== undefined && declaredSize > allowance) {
     throw fail(`declares ${declaredSize} bytes from ${raw.length} compressed, over the limit of ${allowance} (at most ${INPUT_LIMITS.inflateRatio}:1 and ${options.maxBytes} bytes)`, 'limit');
   }
-  const limit = declaredSize ?? allowance;
+  let limit = declaredSize ?? allowance;
+  let headRead = !options.sizeFromHead;
   // With a declared size the output is allocated once; otherwise chunks are joined at the end.
   const out = declaredSize !== undefined ? new Uint8Array(declaredSize) : null;
   const chunks: Uint8Array[] = [];
@@ -42,13 +56,19 @@ export function inflateBounded(raw: Uint8Array, options: BoundedInflateOptions):
   let done = false;
   let stopped: Error | null = null;
   const onData = (chunk: Uint8Array, final: boolean) => {
+    if (!headRead && chunk.length >= 8) {
+      headRead = true;
+      const stated = options.sizeFromHead!(chunk);
+      if (stated > allowance) throw (stopped = fail(`states ${stated} bytes from ${raw.length} compressed, over the limit of ${allowance}`, 'limit'));
+      limit = Math.min(limit, stated);
+    }
     if (total + chunk.length > limit) {
       // Thrown out of fflate's push: the rest of the input is never inflated.
       throw (stopped = fail(
-        declaredSize !== undefined
-          ? `inflates past its declared ${declaredSize} bytes (stopped at ${total + chunk.length})`
+        limit < allowance
+          ? `inflates past its stated ${limit} bytes (stopped at ${total + chunk.length})`
           : `inflates past ${limit} bytes from ${raw.length} compressed (over ${INPUT_LIMITS.inflateRatio}:1 or ${options.maxBytes} bytes)`,
-        declaredSize !== undefined ? 'corrupt' : 'limit',
+        limit < allowance ? 'corrupt' : 'limit',
       ));
     }
     if (out) out.set(chunk, total);
@@ -59,7 +79,8 @@ export function inflateBounded(raw: Uint8Array, options: BoundedInflateOptions):
   const stream = options.format === 'zlib' ? new Unzlib(onData) : new Inflate(onData);
   try {
     for (let at = 0; at < raw.length && !done; ) {
-      const slice = Math.min(MAX_SLICE, Math.max(MIN_SLICE, Math.floor((limit - total) / MAX_RATIO)));
+      // Until a stated size is read, the smallest slice: its output is at most ~1 MB.
+      const slice = headRead ? Math.min(MAX_SLICE, Math.max(MIN_SLICE, Math.floor((limit - total) / MAX_RATIO))) : MIN_SLICE;
       stream.push(raw.subarray(at, at + slice), at + slice >= raw.length);
       at += slice;
     }

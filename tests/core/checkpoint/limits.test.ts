@@ -12,6 +12,7 @@ import { unpickle, type PyValue } from '../../../src/core/checkpoint/pickle.ts';
 import { readCheckpoint } from '../../../src/core/checkpoint/read-checkpoint.ts';
 import { crc32, readZip, readZipEntry } from '../../../src/core/checkpoint/zip.ts';
 import { pickleStateDict } from '../../../src/core/checkpoint/pickle-writer.ts';
+import { parseMat } from '../../../src/core/dataset/parse-mat.ts';
 import { costOfFailure, expectCheap } from '../../helpers/resources.ts';
 import { deflateBomb, expectStudioError, latin1, rawZip, rawZipMany, zipWithPickle } from './fixtures.ts';
 
@@ -107,7 +108,7 @@ const BOMBS: BombCase[] = [
     build: () => rawZip('x.bin', deflateBomb(GiB), { method: 8, declaredSize: MiB }),
     parse: (b) => readZipEntry(readZip(b), 'x.bin'),
     code: 'CHECKPOINT_CORRUPT',
-    message: /inflates past its declared 1048576 bytes/,
+    message: /inflates past its stated 1048576 bytes/,
   },
   {
     name: 'a 100 KB zip entry without a declared size limit of its own, inflating to 100 MiB (ratio over 100:1)',
@@ -116,9 +117,25 @@ const BOMBS: BombCase[] = [
     code: 'CHECKPOINT_LIMIT',
     message: /over the limit of \d+ \(at most 100:1/,
   },
+  {
+    name: 'a 1 MB MATLAB .mat whose compressed element inflates to 1 GiB (ground-truth files share the limits)',
+    build: () => {
+      const header = new Uint8Array(128).fill(0x20);
+      header.set(latin1('MATLAB 5.0 MAT-file'), 0);
+      header.set([0x00, 0x01, 0x49, 0x4d], 124); // version 0x0100, "IM" (little-endian)
+      const zlib = new Uint8Array([0x78, 0x01, ...deflateBomb(GiB), 0, 0, 0, 0]);
+      const tag = new Uint8Array(8);
+      new DataView(tag.buffer).setUint32(0, 15, true); // miCOMPRESSED
+      new DataView(tag.buffer).setUint32(4, zlib.length, true);
+      return new Uint8Array([...header, ...tag, ...zlib]);
+    },
+    parse: (b) => parseMat(b, { fileName: 'wider_hard_val.mat' }),
+    code: 'MAT_FORMAT',
+    message: /wider_hard_val\.mat: element #1 at byte 128: .*inflates past its stated 15 bytes/,
+  },
 ];
 
-describe('hostile checkpoints fail fast, with a clear code, without exhausting memory', () => {
+describe('hostile checkpoints (and .mat files) fail fast, with a clear code, without exhausting memory', () => {
   for (const c of BOMBS) {
     it(`${c.name} → ${c.code}`, async () => {
       const input = c.build();
