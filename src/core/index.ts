@@ -18,6 +18,7 @@ export { normalizeImage, toRgb, flipHorizontal } from './image/normalize-image.t
 export { resizeLinearCv, cvScaledSize } from './image/resize-linear.ts';
 export { readImageHeader, checkImageSize, orientImage, type ImageHeader, type ExifOrientation } from './image/image-header.ts';
 export { INPUT_LIMITS, type InputLimits } from './limits.ts';
+export { inflateAllowance } from './util/inflate.ts';
 export * from './prune/index.ts';
 export * from './dataset/index.ts';
 export * from './eval/index.ts';
