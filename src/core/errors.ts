@@ -11,7 +11,7 @@ export const ERROR_CODES = {
   CHECKPOINT_CORRUPT: 'The checkpoint archive is truncated or corrupt. Download it again.',
   CHECKPOINT_NO_PICKLE: 'The archive holds no data.pkl: it is not a torch.save checkpoint.',
   CHECKPOINT_UNSAFE_PICKLE: 'The checkpoint asks to run code (a pickle global or opcode outside the tensor subset). It was not loaded.',
-  CHECKPOINT_UNSUPPORTED: 'The checkpoint uses a PyTorch feature the studio does not read (a dtype other than float32/int64, TorchScript, or objects besides tensors). Save model.state_dict() with float32 weights.',
+  CHECKPOINT_UNSUPPORTED: 'The checkpoint uses a PyTorch feature the studio does not read (a dtype other than float32/int64, or objects besides tensors). Save model.state_dict() with float32 weights.',
   CHECKPOINT_ARCHITECTURE: 'The checkpoint does not fit EResFD (width 0.0625): keys or shapes differ.',
   CHECKPOINT_LIMIT: 'The checkpoint exceeds a safety limit of the reader (pickle size, nesting or operations; inflated size or ratio). It was not loaded.',
   TORCHSCRIPT_ARCHIVE: 'This is a TorchScript model (torch.jit.save), not a state dict. In Python: torch.save(model.state_dict(), "model.pth").',
