@@ -108,8 +108,10 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
   }
   const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const utf8 = new TextDecoder('utf-8', { fatal: true });
-  // CPython's memo is a dict, and MEMOIZE stores at len(memo): a Map keeps both rules.
-  const memo = new Map<number, PyValue>();
+  // CPython's memo is a dict and MEMOIZE stores at len(memo): a dense array plus a count of the
+  // slots in use keeps both rules (the slot index is capped, so the array stays bounded).
+  const memo: Array<PyValue | undefined> = [];
+  let memoSize = 0;
   let stack: StackItem[] = [];
   const metastack: StackItem[][] = [];
   let pos = 0;
@@ -188,11 +190,12 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
     return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
   };
   const memoPut = (i: number, v: PyValue) => {
-    if (i >= limits.pickleMemo || (!memo.has(i) && memo.size >= limits.pickleMemo)) throw limit(`memo slot ${i} is over the limit of ${limits.pickleMemo}`);
-    memo.set(i, v);
+    if (i >= limits.pickleMemo) throw limit(`memo slot ${i} is over the limit of ${limits.pickleMemo}`);
+    if (memo[i] === undefined) memoSize++;
+    memo[i] = v;
   };
   const memoGet = (i: number): PyValue => {
-    const v = memo.get(i);
+    const v = memo[i];
     if (v === undefined) throw corrupt(`memo index ${i} was never stored`);
     return v;
   };
@@ -272,7 +275,7 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
         break;
       }
       case 0x94: // MEMOIZE (protocol 4+)
-        memoPut(memo.size, top());
+        memoPut(memoSize, top());
         break;
       case 0x68: { // BINGET
         need(1);

@@ -141,7 +141,7 @@ export interface RawZipEntry {
 }
 
 /** A zip written by hand, so sizes and CRCs can lie. */
-export function rawZipMany(entries: readonly RawZipEntry[]): Uint8Array {
+export function rawZipMany(entries: readonly RawZipEntry[]): Uint8Array<ArrayBuffer> {
   const names = entries.map((e) => latin1(e.name));
   const localSize = entries.reduce((n, e, i) => n + 30 + names[i]!.length + e.data.length, 0);
   const centralSize = names.reduce((n, name) => n + 46 + name.length, 0);
@@ -181,6 +181,6 @@ export function rawZipMany(entries: readonly RawZipEntry[]): Uint8Array {
 }
 
 /** A one-entry zip written by hand (see rawZipMany). */
-export function rawZip(name: string, data: Uint8Array, opts: Omit<RawZipEntry, 'name' | 'data'>): Uint8Array {
+export function rawZip(name: string, data: Uint8Array, opts: Omit<RawZipEntry, 'name' | 'data'>): Uint8Array<ArrayBuffer> {
   return rawZipMany([{ name, data, ...opts }]);
 }
