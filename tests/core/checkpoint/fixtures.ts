@@ -184,3 +184,15 @@ export function rawZipMany(entries: readonly RawZipEntry[]): Uint8Array<ArrayBuf
 export function rawZip(name: string, data: Uint8Array, opts: Omit<RawZipEntry, 'name' | 'data'>): Uint8Array<ArrayBuffer> {
   return rawZipMany([{ name, data, ...opts }]);
 }
+
+/** The parts one after the other in one buffer. */
+export function concatBytes(parts: ReadonlyArray<Uint8Array | readonly number[]>): Uint8Array {
+  const arrays = parts.map((p) => (p instanceof Uint8Array ? p : Uint8Array.from(p)));
+  const out = new Uint8Array(arrays.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of arrays) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

@@ -14,22 +14,13 @@ import { crc32, readZip, readZipEntry } from '../../../src/core/checkpoint/zip.t
 import { pickleStateDict } from '../../../src/core/checkpoint/pickle-writer.ts';
 import { parseMat } from '../../../src/core/dataset/parse-mat.ts';
 import { costOfFailure, expectCheap } from '../../helpers/resources.ts';
-import { deflateBomb, expectStudioError, latin1, rawZip, rawZipMany, zipWithPickle } from './fixtures.ts';
+import { concatBytes, deflateBomb, expectStudioError, latin1, rawZip, rawZipMany, zipWithPickle } from './fixtures.ts';
 
 const GiB = 2 ** 30;
 const MiB = 2 ** 20;
 
 /** PROTO 2, `body`, STOP. */
-const pickleOf = (...parts: Array<Uint8Array | number[]>): Uint8Array => {
-  const all = [[0x80, 0x02], ...parts, [0x2e]].map((p) => (p instanceof Uint8Array ? p : Uint8Array.from(p)));
-  const out = new Uint8Array(all.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of all) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-};
+const pickleOf = (...parts: Array<Uint8Array | number[]>): Uint8Array => concatBytes([[0x80, 0x02], ...parts, [0x2e]]);
 const repeated = (byte: number, n: number) => new Uint8Array(n).fill(byte);
 const u32 = (v: number) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
 

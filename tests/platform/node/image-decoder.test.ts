@@ -8,7 +8,7 @@ import { crc32 } from '../../../src/core/checkpoint/zip.ts';
 import { isStudioError } from '../../../src/core/errors.ts';
 import { readImageHeader, type ExifOrientation } from '../../../src/core/image/image-header.ts';
 import { decodeImage, encodePng } from '../../../src/platform/node/image-decoder.ts';
-import { deflateBomb, expectStudioError } from '../../core/checkpoint/fixtures.ts';
+import { concatBytes, deflateBomb, expectStudioError } from '../../core/checkpoint/fixtures.ts';
 import { closeColour, jpegWithOrientation, pngWithExif, quadrantColours, quadrantRgba, STORED, UPRIGHT } from '../../helpers/exif.ts';
 import { costOfFailure, expectCheap } from '../../helpers/resources.ts';
 
@@ -68,14 +68,7 @@ function pngBomb(width: number, height: number): Uint8Array {
   zlib.set([0x78, 0x01], 0);
   zlib.set(deflated, 2);
   new DataView(zlib.buffer).setUint32(2 + deflated.length, (((raw % 65521) << 16) | 1) >>> 0); // adler32 of zeros
-  const parts = [Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a), chunk('IHDR', ihdr), chunk('IDAT', zlib), chunk('IEND', new Uint8Array(0))];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes([[0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], chunk('IHDR', ihdr), chunk('IDAT', zlib), chunk('IEND', new Uint8Array(0))]);
 }
 
 /** A real small JPEG whose frame header is patched to claim `width`×`height`. */
