@@ -11,7 +11,7 @@ import {
   createEResFD,
   maxHeadDiff,
   rampInput,
-  readCheckpoint,
+  loadEResFDCheckpoint,
   selectBackend,
   timeForwards,
   totalMacs,
@@ -68,12 +68,12 @@ export async function runCompactBench(options: CompactBenchOptions): Promise<Com
   const strategies = options.strategies ?? [DEFAULT_BORDER_STRATEGY];
   const sel = await selectBackend([backend]);
   if (sel.active !== backend) throw new Error(`backend ${backend} is not available`);
-  const dense = createEResFD(readCheckpoint(options.original.bytes).stateDict);
+  const dense = createEResFD(loadEResFDCheckpoint(options.original.bytes).stateDict);
   const compacted: Array<{ checkpoint: string; strategy: BorderStrategy; model: ReturnType<typeof compactEResFD>['model']; dense: FaceModel & { dispose(): void } }> = [];
   const input = rampInput(H, W);
   try {
     for (const ckpt of options.pruned) {
-      const sd = readCheckpoint(ckpt.bytes).stateDict;
+      const sd = loadEResFDCheckpoint(ckpt.bytes).stateDict;
       const masked = createEResFD(sd);
       for (const strategy of strategies) {
         compacted.push({ checkpoint: ckpt.name, strategy, model: compactEResFD(sd, { strategy, source: ckpt.name }).model, dense: masked });

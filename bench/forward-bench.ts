@@ -3,7 +3,7 @@
  * 480×640 (what PyTorch's "network only" figure measures) and median full detect (normalise, forward,
  * softmax, read-back, decode, NMS) on the synthetic ramp image of the goldens.
  */
-import { createEResFD, detectFaces, median, normalizeImage, readCheckpoint, selectBackend, timeForwards, type BackendName, type RgbImage } from '../src/core/index.ts';
+import { createEResFD, detectFaces, median, normalizeImage, loadEResFDCheckpoint, selectBackend, timeForwards, type BackendName, type RgbImage } from '../src/core/index.ts';
 
 export interface ForwardBenchResult {
   backend: BackendName;
@@ -23,7 +23,7 @@ const now = (): number => performance.now();
 
 export async function benchForward(modelBytes: Uint8Array, backend: BackendName, runs = 15, warmup = 3): Promise<ForwardBenchResult> {
   await selectBackend([backend]);
-  const model = createEResFD(readCheckpoint(modelBytes).stateDict);
+  const model = createEResFD(loadEResFDCheckpoint(modelBytes).stateDict);
   const image = rampImage();
   const detect: number[] = [];
   let forwardMs: number;

@@ -17,7 +17,7 @@ import {
   createFpgmPlanner,
   planFpgm,
   planFpgmTf,
-  readCheckpoint,
+  loadEResFDCheckpoint,
   selectBackend,
   type StateDict,
 } from '../src/core/index.ts';
@@ -41,7 +41,7 @@ function loadStateDict(): { sd: StateDict; source: FpgmBenchResult['source'] } {
   const file = join(shared, 'models', 'EResFD-original.pth');
   if (existsSync(file)) {
     const buf = readFileSync(file);
-    return { sd: readCheckpoint(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)).stateDict, source: 'EResFD-original.pth' };
+    return { sd: loadEResFDCheckpoint(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)).stateDict, source: 'EResFD-original.pth' };
   }
   const rng = createRng(1);
   const sd: StateDict = new Map();

@@ -17,7 +17,7 @@ import { formatCompactBench, runCompactBench } from './compact.bench.ts';
 import { runFpgmBench } from './fpgm.bench.ts';
 import { runSearchBench } from './search.bench.ts';
 import { runPeersBench } from './peers/peers.bench.ts';
-import { createEResFD, evaluateWider, predictWider, readCheckpoint, selectBackend, widerImageKey } from '../src/core/index.ts';
+import { createEResFD, evaluateWider, predictWider, loadEResFDCheckpoint, selectBackend, widerImageKey } from '../src/core/index.ts';
 import { loadValImage, presentValImages, readValGroundTruth } from '../src/platform/node/wider-folder.ts';
 
 /** PyTorch CPU reference (SPEC §10.2): network only, 1 thread, 480×640; full test-phase forward incl. NMS. */
@@ -70,7 +70,7 @@ async function nodeSection(model: Uint8Array): Promise<void> {
   const dir = resolve(SHARED, 'widerface');
   const gt = await readValGroundTruth(dir);
   const refs = (await presentValImages(dir, gt)).slice(0, args.quick ? 20 : 200);
-  const detector = createEResFD(readCheckpoint(model).stateDict);
+  const detector = createEResFD(loadEResFDCheckpoint(model).stateDict);
   const t0 = performance.now();
   const preds = await predictWider(detector, refs, loadValImage(dir), { protocol: 'single' });
   const ap = evaluateWider(gt, preds, { restrictTo: refs.map((r) => widerImageKey(r.event, r.name)) });

@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  EXPECTED_KEYS, median, augmentTrain, createRng, createTorchAdam, createTrainStep, createTrainableEResFD, normalizeImage, readCheckpoint, selectBackend,
+  EXPECTED_KEYS, median, augmentTrain, createRng, createTorchAdam, createTrainStep, createTrainableEResFD, normalizeImage, loadEResFDCheckpoint, selectBackend,
   type BackendName, type RgbImage, type StateDict, type TrainBatch,
 } from '../src/core/index.ts';
 
@@ -99,7 +99,7 @@ export async function runTrainBench(backend: BackendName, options: TrainBenchOpt
     data = buildBatch(batch, size, i + 1);
     prep.push(now() - t0);
   }
-  const model = createTrainableEResFD(options.model ? readCheckpoint(options.model).stateDict : syntheticStateDict(1));
+  const model = createTrainableEResFD(options.model ? loadEResFDCheckpoint(options.model).stateDict : syntheticStateDict(1));
   const adam = createTorchAdam(model.params, { lr: 1e-3, weightDecay: 5e-4 });
   const step = createTrainStep(model, adam, size);
   const times: number[] = [];

@@ -11,7 +11,7 @@ import {
   createEResFD,
   describeModel,
   detectFaces,
-  readCheckpoint,
+  loadEResFDCheckpoint,
   selectBackend,
   StudioError,
   type BackendName,
@@ -72,7 +72,7 @@ const api = {
   /** Parses and builds the model from checkpoint bytes; replaces (and disposes) the previous model. */
   async loadModel(bytes: ArrayBuffer): Promise<LoadedModelInfo> {
     await requireBackend();
-    const { stateDict, archiveName } = readCheckpoint(new Uint8Array(bytes));
+    const { stateDict, archiveName } = loadEResFDCheckpoint(new Uint8Array(bytes));
     const info = describeModel(stateDict);
     const next = createEResFD(stateDict);
     model?.dispose();
@@ -120,7 +120,7 @@ const api = {
   async exportOnnx(modelId: string, compact = true): Promise<{ bytes: ArrayBuffer; name: string }> {
     const record = await getModel(modelId);
     const stem = record.name.replace(/\.(pth|pt)$/i, '');
-    const onnx = checkpointToOnnx(readCheckpoint(new Uint8Array(record.bytes)).stateDict, { compact, source: record.name });
+    const onnx = checkpointToOnnx(loadEResFDCheckpoint(new Uint8Array(record.bytes)).stateDict, { compact, source: record.name });
     const bytes = onnx.buffer as ArrayBuffer;
     return Comlink.transfer({ bytes, name: `${stem}${compact ? '-compact' : ''}.onnx` }, [bytes]);
   },

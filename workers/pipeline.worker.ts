@@ -16,7 +16,7 @@ import {
   createTrainer,
   describeModel,
   epochsCsv,
-  readCheckpoint,
+  loadEResFDCheckpoint,
   registerCpuKernelFixes,
   registerWasmCopyKernels,
   registerWasmTrainingKernels,
@@ -166,7 +166,7 @@ const baseName = (name: string): string => name.replace(/\.(pth|pt)$/i, '');
 
 async function loadModelWeights(modelId: string): Promise<StateDict> {
   const model = await getModel(modelId);
-  return readCheckpoint(new Uint8Array(model.bytes)).stateDict;
+  return loadEResFDCheckpoint(new Uint8Array(model.bytes)).stateDict;
 }
 
 /** Holds the run's Web Lock while `body` runs; waits up to 10 s for a closing tab to let go of it. */
@@ -440,7 +440,7 @@ const api = {
     const saved = await saveModel({
       name: model.name,
       bytes: toArrayBuffer(model.checkpoint),
-      info: { ...opened.modelInfo, archiveName: readCheckpoint(model.checkpoint).archiveName },
+      info: { ...opened.modelInfo, archiveName: loadEResFDCheckpoint(model.checkpoint).archiveName },
       origin: {
         kind: 'pruned', runId: run.id, sourceModelName: run.source.modelName,
         ...(after ? { ap: { easy: after.easy, medium: after.medium, hard: after.hard, images: after.images, protocol: after.protocol } } : {}),

@@ -8,7 +8,7 @@ import { benchForward } from '../forward-bench.ts';
 import { runTrainBench } from '../train-bench.ts';
 import { formatCompactBench, runCompactBench } from '../compact.bench.ts';
 import {
-  compactEResFD, timeForwards, rampInput, createEResFD, createTrainableEResFD, matchBatch, registerWasmTrainingKernels, multiboxLossFromMatch, priorBoxes, fpgmDistanceSums, fpgmDistanceSumsOps, fpgmDistancesPath, normalizeImage, planFpgm, planFpgmTf, readCheckpoint, selectBackend, CODE_GROUPING,
+  compactEResFD, timeForwards, rampInput, createEResFD, createTrainableEResFD, matchBatch, registerWasmTrainingKernels, multiboxLossFromMatch, priorBoxes, fpgmDistanceSums, fpgmDistanceSumsOps, fpgmDistancesPath, normalizeImage, planFpgm, planFpgmTf, loadEResFDCheckpoint, selectBackend, CODE_GROUPING,
   type BackendName,
 } from '../../src/core/index.ts';
 
@@ -48,7 +48,7 @@ window.bench = {
     await selectBackend([backend]);
     const out = [];
     for (const c of checkpoints) {
-      const sd = readCheckpoint(fromB64(c.b64)).stateDict;
+      const sd = loadEResFDCheckpoint(fromB64(c.b64)).stateDict;
       const models = [createEResFD(sd), compactEResFD(sd, { source: c.name }).model];
       try {
         const t = await timeForwards(models, { runs });
@@ -71,7 +71,7 @@ window.bench = {
   train: (backend, batch, size, steps, modelB64) => runTrainBench(backend, { batch, size, steps, ...(modelB64 ? { model: fromB64(modelB64) } : {}) }),
   heads: async (modelB64, rgbB64, height, width, backend) => {
     const sel = await selectBackend([backend]);
-    const model = createEResFD(readCheckpoint(fromB64(modelB64)).stateDict);
+    const model = createEResFD(loadEResFDCheckpoint(fromB64(modelB64)).stateDict);
     try {
       const x = normalizeImage({ width, height, channels: 3, data: fromB64(rgbB64) });
       const out = tf.tidy(() => model.predict(tf.tensor4d(x, [1, height, width, 3])));
@@ -85,7 +85,7 @@ window.bench = {
   },
   fpgm: async (modelB64, backend) => {
     await selectBackend([backend]);
-    const sd = readCheckpoint(fromB64(modelB64)).stateDict;
+    const sd = loadEResFDCheckpoint(fromB64(modelB64)).stateDict;
     const w = sd.get('base.m0.layer2.0.res_layer.0.weight')!;
     const x = tf.tensor3d(w.data as Float32Array, [1, 16, 144]);
     const [k, o] = [fpgmDistanceSums(x), fpgmDistanceSumsOps(x)];
@@ -99,7 +99,7 @@ window.bench = {
   },
   losses: async (modelB64, imagesB64, targets, size, backend) => {
     const sel = await selectBackend([backend]);
-    const model = createTrainableEResFD(readCheckpoint(fromB64(modelB64)).stateDict);
+    const model = createTrainableEResFD(loadEResFDCheckpoint(fromB64(modelB64)).stateDict);
     try {
       const px = size * size * 3;
       const xs = new Float32Array(imagesB64.length * px);

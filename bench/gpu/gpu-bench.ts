@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { selectNodeBackend } from '../../src/platform/node/backends.ts';
 import { installNodeWebGPU } from '../../src/platform/node/webgpu.ts';
-import { compactEResFD, createEResFD, rampInput, readCheckpoint, timeForwards, type BackendName, type FaceModel } from '../../src/core/index.ts';
+import { compactEResFD, createEResFD, rampInput, loadEResFDCheckpoint, timeForwards, type BackendName, type FaceModel } from '../../src/core/index.ts';
 import { runTrainBench } from '../train-bench.ts';
 
 const { values: args } = parseArgs({ options: { models: { type: 'string' }, quick: { type: 'boolean' }, out: { type: 'string' }, backend: { type: 'string', default: 'webgpu' }, infer: { type: 'string', default: '480x640' }, train: { type: 'string', default: '8x320,8x640' } } });
@@ -65,8 +65,8 @@ async function main(): Promise<void> {
     return;
   }
   await measure('inference', async () => {
-    const dense = createEResFD(readCheckpoint(original).stateDict);
-    const compact = compactEResFD(readCheckpoint(pruned50).stateDict, { source: 'EResFD-50-pruned.pth' }).model;
+    const dense = createEResFD(loadEResFDCheckpoint(original).stateDict);
+    const compact = compactEResFD(loadEResFDCheckpoint(pruned50).stateDict, { source: 'EResFD-50-pruned.pth' }).model;
     try {
       const t = await timeForwards([dense, compact], { runs: quick ? 3 : 20, warmup: quick ? 1 : 2, height: H, width: W });
       return {

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { compactEResFD, createEResFD, exportEResFDOnnx, denseWeights, median, nhwcToNchw, rampInput, readCheckpoint, selectBackend, timeForward } from '../../src/core/index.ts';
+import { compactEResFD, createEResFD, exportEResFDOnnx, denseWeights, median, nhwcToNchw, rampInput, loadEResFDCheckpoint, selectBackend, timeForward } from '../../src/core/index.ts';
 import { createOrtEResFD } from '../../src/platform/onnx/ort-heads.ts';
 import { runTrainBench } from '../train-bench.ts';
 import { startTorchPeer, type TorchPeer } from './torch-peer.ts';
@@ -45,9 +45,9 @@ function ortWorker(onnx: Uint8Array, threads: number): Promise<{ once(input: Flo
 
 export async function runPeersBench(options: { original: Uint8Array; pruned: Uint8Array; prunedName: string; originalPath: string; runs: number }): Promise<string> {
   await selectBackend(['wasm']);
-  const sd = readCheckpoint(options.original).stateDict;
+  const sd = loadEResFDCheckpoint(options.original).stateDict;
   const dense = createEResFD(sd);
-  const compact = compactEResFD(readCheckpoint(options.pruned).stateDict, { source: options.prunedName }).model;
+  const compact = compactEResFD(loadEResFDCheckpoint(options.pruned).stateDict, { source: options.prunedName }).model;
   const input = rampInput(H, W);
   const x = tf.tensor4d(input, [1, H, W, 3]);
   const onnx = exportEResFDOnnx(denseWeights(sd, 'EResFD-original.pth'));

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { CONVS, createEResFD, nhwcToNchw, readCheckpoint } from '../../src/core/index.ts';
+import { CONVS, createEResFD, nhwcToNchw, loadEResFDCheckpoint } from '../../src/core/index.ts';
 import { STAGE_BLOCKS } from '../../src/core/model/eresfd/architecture.ts';
 
 export interface TorchPeer {
@@ -42,7 +42,7 @@ export async function startTorchPeer(checkpointPath: string, input: Float32Array
     child.on('error', () => undefined);
     if ((await next()) !== 'ready') throw new Error('unexpected python output');
     const theirs = new Float32Array(readFileSync(files.heads).buffer.slice(0));
-    const model = createEResFD(readCheckpoint(new Uint8Array(readFileSync(checkpointPath))).stateDict);
+    const model = createEResFD(loadEResFDCheckpoint(new Uint8Array(readFileSync(checkpointPath))).stateDict);
     const out = tf.tidy(() => model.predict(tf.tensor4d(input, [1, height, width, 3])));
     const ours = [...out.locLevels, ...out.confLevels].flatMap((t) => Array.from(t.dataSync()));
     tf.dispose([out.loc, out.conf, ...out.locLevels, ...out.confLevels]);

@@ -1,26 +1,12 @@
 /** The CLI as a user runs it (a spawned `tsx src/cli/main.ts`), JSON contracts of `info` and `detect`. */
 import { describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { HAS_SHARED, sharedPath } from '../helpers/shared.ts';
 import { readNpy } from '../helpers/npy.ts';
 import { encodePng } from '../../src/platform/node/image-decoder.ts';
-
-const run = promisify(execFile);
-const TSX = join(process.cwd(), 'node_modules', '.bin', 'tsx');
-
-async function cli(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await run(TSX, ['src/cli/main.ts', ...args], { cwd: process.cwd(), maxBuffer: 64 << 20 });
-    return { stdout, stderr, code: 0 };
-  } catch (e) {
-    const err = e as { stdout: string; stderr: string; code: number };
-    return { stdout: err.stdout, stderr: err.stderr, code: err.code };
-  }
-}
+import { runCli as cli } from '../helpers/cli.ts';
 
 describe.skipIf(!HAS_SHARED)('cli', () => {
   it('info --json reports parameters, sparsity and groups', async () => {

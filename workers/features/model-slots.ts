@@ -7,7 +7,7 @@ import {
   createEResFD,
   describeModel,
   detectFaces,
-  readCheckpoint,
+  loadEResFDCheckpoint,
   StudioError,
   type DetectFacesOptions,
   type DetectResult,
@@ -46,7 +46,7 @@ export function createModelSlots() {
     /** Parses a checkpoint into slot `slot`, replacing (and disposing) what was there. */
     loadSlot(slot: SlotKey, bytes: ArrayBuffer): SlotInfo {
       const key = checkSlot(slot);
-      const { stateDict, archiveName } = readCheckpoint(new Uint8Array(bytes));
+      const { stateDict, archiveName } = loadEResFDCheckpoint(new Uint8Array(bytes));
       const info = describeModel(stateDict);
       const next = createEResFD(stateDict);
       slots.get(key)?.dispose();

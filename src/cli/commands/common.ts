@@ -1,7 +1,7 @@
 /** Shared CLI plumbing: argument parsing, checkpoint loading, output. */
 import { readFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { readCheckpoint, StudioError, type StateDict } from '../../core/index.ts';
+import { loadEResFDCheckpoint, StudioError, type StateDict } from '../../core/index.ts';
 
 export type Flags = Record<string, string | boolean | undefined>;
 
@@ -23,7 +23,7 @@ export async function loadStateDict(path: string): Promise<StateDict> {
   } catch (e) {
     throw new StudioError('NOT_FOUND', `cannot read ${path}: ${(e as Error).message}`);
   }
-  return readCheckpoint(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)).stateDict;
+  return loadEResFDCheckpoint(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)).stateDict;
 }
 
 export function print(json: boolean, value: unknown, text: () => string): void {

@@ -52,7 +52,8 @@ export async function pruneCommand(argv: string[]): Promise<void> {
   const config = validatePipelineConfig(input);
   const pretrained = await loadStateDict(requireFlag(flags, 'model'));
   const backend = await selectNodeBackend(flags.backend as string | undefined);
-  const entries = await widerEntries(dir, { split: 'train', size: config.data.images, seed: config.seed });
+  let skippedBoxes = 0;
+  const entries = await widerEntries(dir, { split: 'train', size: config.data.images, seed: config.seed, onSkippedBox: () => void skippedBoxes++ });
   const pool = widerSampleSource(dir, 'train', entries);
   const gt = config.evaluate.images > 0 ? await readValGroundTruth(dir) : null;
   const evaluation = gt ? { gt, refs: await presentValImages(dir, gt), loadImage: loadValImage(dir) } : undefined;
@@ -115,6 +116,7 @@ export async function pruneCommand(argv: string[]): Promise<void> {
       epochs: state.epochs.map((r) => ({ stage: r.stage, epoch: r.epoch + 1, train_loss: r.trainLoss, val_loss: r.valLoss, sparsity: 100 * r.sparsity })),
       ap_before: state.evaluation.before,
       ap_after: state.evaluation.after,
+      skipped_boxes: skippedBoxes,
       out,
       run: join(runDir, runId),
       backend: backend.active,

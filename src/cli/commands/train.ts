@@ -7,7 +7,7 @@
 import { writeFile } from 'node:fs/promises';
 import { StudioError, createTrainableEResFD, createTrainer, writeCheckpoint, type EpochRecord } from '../../core/index.ts';
 import { selectNodeBackend } from '../../platform/node/backends.ts';
-import { widerEntries, widerSampleSource } from '../../platform/node/wider-samples.ts';
+import { widerEntries, widerSampleSource, type SkippedBox } from '../../platform/node/wider-samples.ts';
 import { loadStateDict, parseFlags, print, requireFlag } from './common.ts';
 
 const int = (v: unknown, name: string, fallback?: number): number => {
@@ -33,8 +33,12 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const out = requireFlag(flags, 'out');
   const sd = await loadStateDict(requireFlag(flags, 'model'));
   const backend = await selectNodeBackend(flags.backend as string | undefined);
-  const train = widerSampleSource(dir, 'train', await widerEntries(dir, { split: 'train', size: images, seed }));
-  const val = widerSampleSource(dir, 'val', await widerEntries(dir, { split: 'val', size: valImages, seed: 0 }));
+  // Lists are checked before the first epoch: missing images fail here, boxes outside their image are counted.
+  const skipped: SkippedBox[] = [];
+  const onSkippedBox = (b: SkippedBox) => void skipped.push(b);
+  const train = widerSampleSource(dir, 'train', await widerEntries(dir, { split: 'train', size: images, seed, onSkippedBox }));
+  const val = widerSampleSource(dir, 'val', await widerEntries(dir, { split: 'val', size: valImages, seed: 0, onSkippedBox }));
+  if (skipped.length) process.stderr.write(`skipped ${skipped.length} face box(es) lying entirely outside their image (first: line ${skipped[0]!.line}, ${skipped[0]!.path})\n`);
   const model = createTrainableEResFD(sd);
   const trainer = createTrainer(model, train, val, {
     size, batchSize, seed,
@@ -56,6 +60,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     epochs: records.map((r) => ({ epoch: r.epoch + 1, train_loss: r.trainLoss, val_loss: r.valLoss, images_per_s: r.imagesPerSec, train_loss_l: r.trainLossL, train_loss_c: r.trainLossC, val_loss_l: r.valLossL, val_loss_c: r.valLossC, seconds: r.seconds })),
     out,
     backend: backend.active,
+    skipped_boxes: skipped.length,
   };
   print(!!flags.json, result, () =>
     [...records.map((r) => `epoch ${r.epoch + 1}: train ${r.trainLoss.toFixed(4)} (l ${r.trainLossL.toFixed(3)}, c ${r.trainLossC.toFixed(3)}), val ${r.valLoss.toFixed(4)}, ${r.imagesPerSec.toFixed(2)} img/s, ${r.seconds.toFixed(1)} s`), `wrote ${out} (${backend.active})`].join('\n'),

@@ -5,7 +5,7 @@
  * after --max-trials. Reports each trial and the worker's throughput.
  */
 import { hostname } from 'node:os';
-import { createTrialJobRunner, poolDigest, readCheckpoint, StudioError, type PipelineConfig, type SampleSource, type TrialJob, type TrialJobResult } from '../../core/index.ts';
+import { createTrialJobRunner, poolDigest, loadEResFDCheckpoint, StudioError, type PipelineConfig, type SampleSource, type TrialJob, type TrialJobResult } from '../../core/index.ts';
 import { selectNodeBackend } from '../../platform/node/backends.ts';
 import { startTrialWorker } from '../../platform/node/trial-queue.ts';
 import { widerEntries, widerSampleSource } from '../../platform/node/wider-samples.ts';
@@ -59,7 +59,7 @@ export async function workerCommand(argv: string[]): Promise<void> {
       const runner = createTrialJobRunner({
         worker: name,
         loadPool,
-        loadWeights: async (digest) => readCheckpoint(await redis.loadWeights(digest)).stateDict,
+        loadWeights: async (digest) => loadEResFDCheckpoint(await redis.loadWeights(digest)).stateDict,
       });
       return (data) => runner.run(data);
     },

@@ -242,8 +242,15 @@ export function planTrainAugmentation(
 ): TrainAugmentPlan {
   const cfg = validateTrainAugmentConfig(config);
   if (boxes.length % 4 !== 0) throw new RangeError(`augment: boxes length ${boxes.length} is not a multiple of 4`);
-  const n = boxes.length / 4;
-  const b = Float64Array.from(boxes);
+  // A box with no part inside the image (a bad annotation) is ignored: data-anchor-sampling would
+  // centre its crop on it and get an empty region. `inside` maps back to the input's indices.
+  const inside: number[] = [];
+  for (let i = 0; i < boxes.length / 4; i++) {
+    if (boxes[i * 4]! < width && boxes[i * 4 + 1]! < height && boxes[i * 4 + 2]! > 0 && boxes[i * 4 + 3]! > 0) inside.push(i);
+  }
+  const n = inside.length;
+  const b = new Float64Array(n * 4);
+  inside.forEach((i, j) => b.set([boxes[i * 4]!, boxes[i * 4 + 1]!, boxes[i * 4 + 2]!, boxes[i * 4 + 3]!], j * 4));
   const photometric = cfg.distort ? planPhotometric(rng) : null;
 
   let cand: Candidate;
@@ -275,7 +282,7 @@ export function planTrainAugmentation(
     const w = x2 - x1, h = y2 - y1;
     if (!(w > 0 && h > 0) || w * S * (h * S) < minArea) return;
     rows.push(x1, y1, x2, y2, 1);
-    kept.push(cand.kept[j]!);
+    kept.push(inside[cand.kept[j]!]!);
   });
   const fill = kind === 'das' ? DAS_FILL : ([0, 0, 0] as const);
   return { size: S, photometric, kind, region: cand.region, cropSize: cand.cropSize, fill, filter, flip, targets: Float32Array.from(rows), kept };

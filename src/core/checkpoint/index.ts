@@ -2,7 +2,7 @@
  * PyTorch checkpoint I/O for EResFD: read, validate and write torch.save zip checkpoints.
  * The zip and pickle layers (zip.ts, pickle.ts, pickle-writer.ts) stay internal.
  */
-export { readCheckpoint } from './read-checkpoint.ts';
+export { loadEResFDCheckpoint, readCheckpoint } from './read-checkpoint.ts';
 export {
   writeCheckpoint,
   writeStateDict,

@@ -1,13 +1,20 @@
 /**
  * A restricted unpickler for `data.pkl` of torch.save checkpoints. Mirrors the idea of PyTorch's
- * `torch/_weights_only_unpickler.py`, narrowed to what a state dict needs (SPEC §2): a
- * protocol-2 opcode subset and four allowed globals. Nothing is ever executed: GLOBAL only names a
- * callable from a fixed table and REDUCE builds plain data from it. Any other global or opcode
- * stops parsing with CHECKPOINT_UNSAFE_PICKLE, naming it and its byte offset.
+ * `torch/_weights_only_unpickler.py`, narrowed to what a state dict needs (SPEC §2): the data
+ * opcodes of protocols 2–5 (what `torch.save(..., pickle_protocol=2..5)` writes: FRAME, MEMOIZE,
+ * STACK_GLOBAL, SHORT_BINUNICODE, bytes, sets, ...) and five allowed globals. Nothing is ever
+ * executed: GLOBAL/STACK_GLOBAL only name a callable from a fixed table and REDUCE builds plain data
+ * from it. Any other global, and every opcode that would call or construct something (INST, OBJ,
+ * NEWOBJ, EXT*, text PERSID), stops parsing with CHECKPOINT_UNSAFE_PICKLE, naming it and its byte
+ * offset.
+ *
+ * Size, operation count, MARK nesting and memo are capped (INPUT_LIMITS, CHECKPOINT_LIMIT), so a
+ * crafted stream cannot exhaust the heap or the stack of the worker that reads it.
  *
  * Opcode semantics follow CPython's `Lib/pickle.py` (`_Unpickler`), including the mark stack.
  */
 import { StudioError } from '../errors.ts';
+import { INPUT_LIMITS } from '../limits.ts';
 
 export type PyKey = string | number | bigint | boolean | null;
 
@@ -21,6 +28,10 @@ export interface PyDict {
   /** Instance `__dict__` set by BUILD (torch puts `_metadata` here). */
   state?: Map<PyKey, PyValue>;
 }
+/** bytes / bytearray (BINBYTES*, BYTEARRAY8): a view into the pickle. */
+export interface PyBytes { readonly type: 'bytes'; readonly data: Uint8Array }
+/** set / frozenset (EMPTY_SET + ADDITEMS, FROZENSET), kept as their items in stream order. */
+export interface PySet { readonly type: 'set'; readonly items: PyValue[] }
 export interface PyGlobal { readonly type: 'global'; readonly module: string; readonly name: string }
 /** What a BINPERSID resolved to; the caller's `persistentLoad` decides its shape. */
 export interface PyExternal { readonly type: 'external'; readonly value: unknown }
@@ -34,7 +45,7 @@ export interface PyTensor {
   readonly requiresGrad: boolean;
 }
 
-export type PyValue = PyKey | PyTuple | PyList | PyDict | PyGlobal | PyExternal | PyTensor;
+export type PyValue = PyKey | PyTuple | PyList | PyDict | PyBytes | PySet | PyGlobal | PyExternal | PyTensor;
 
 export interface UnpickleOptions {
   /** Resolves a BINPERSID id (torch: `('storage', StorageType, key, location, numel)`). */
@@ -91,18 +102,33 @@ type StackItem = PyValue | typeof MARK;
  * the stack. Never executes anything.
  */
 export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue {
+  const limits = INPUT_LIMITS;
+  if (data.length > limits.pickleBytes) {
+    throw new StudioError('CHECKPOINT_LIMIT', `data.pkl is ${data.length} bytes, over the limit of ${limits.pickleBytes}.`);
+  }
   const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const utf8 = new TextDecoder('utf-8', { fatal: true });
-  // An array, not a Map: CPython numbers memo slots 0, 1, 2, … so it stays dense.
-  const memo: PyValue[] = [];
+  // CPython's memo is a dict and MEMOIZE stores at len(memo): a dense array plus a count of the
+  // slots in use keeps both rules (the slot index is capped, so the array stays bounded).
+  const memo: Array<PyValue | undefined> = [];
+  let memoSize = 0;
   let stack: StackItem[] = [];
   const metastack: StackItem[][] = [];
   let pos = 0;
   let opPos = 0;
   let op = 0;
+  let ops = 0;
+  let objects = 0;
 
   const corrupt = (msg: string) =>
     new StudioError('CHECKPOINT_CORRUPT', `data.pkl: ${msg} (opcode ${opcodeName(op)} at byte ${opPos}).`);
+  const limit = (msg: string) =>
+    new StudioError('CHECKPOINT_LIMIT', `data.pkl: ${msg} (opcode ${opcodeName(op)} at byte ${opPos}).`);
+  /** Counts a newly built object against INPUT_LIMITS.pickleObjects. */
+  const made = <T extends PyValue>(v: T): T => {
+    if (++objects > limits.pickleObjects) throw limit(`more than ${limits.pickleObjects} objects`);
+    return v;
+  };
   const need = (n: number) => {
     if (pos + n > data.length) throw corrupt(`truncated: ${n} more bytes needed`);
   };
@@ -122,7 +148,6 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
     const prev = metastack.pop();
     if (!prev) throw corrupt('no MARK to pop to');
     stack = prev;
-    if (items.includes(MARK)) throw corrupt('unexpected MARK');
     return items as PyValue[];
   };
   const readLine = (): string => {
@@ -133,13 +158,41 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
     pos = end + 1;
     return s;
   };
-  const readString = (n: number): string => {
+  const readBytes = (n: number): Uint8Array => {
     need(n);
+    return data.subarray(pos, (pos += n));
+  };
+  const readString = (n: number): string => {
+    made(null); // a string is an object too
+    const bytes = readBytes(n);
     try {
-      return utf8.decode(data.subarray(pos, (pos += n)));
+      return utf8.decode(bytes);
     } catch {
       throw corrupt('invalid UTF-8 string');
     }
+  };
+  /** An 8-byte length; anything past the stream is truncation, whatever its size. */
+  const readU64 = (): number => {
+    need(8);
+    const n = dv.getBigUint64(pos, true);
+    pos += 8;
+    if (n > BigInt(data.length)) throw corrupt(`truncated: ${n} more bytes needed`);
+    return Number(n);
+  };
+  /** LONG1/LONG4: n-byte little-endian two's complement. */
+  const readLong = (n: number): number | bigint => {
+    if (n > 1024) throw limit(`a ${n}-byte integer`);
+    need(n);
+    let v = 0n;
+    for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(data[pos + i]!);
+    if (n > 0 && data[pos + n - 1]! & 0x80) v -= 1n << BigInt(8 * n);
+    pos += n;
+    return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+  };
+  const memoPut = (i: number, v: PyValue) => {
+    if (i >= limits.pickleMemo) throw limit(`memo slot ${i} is over the limit of ${limits.pickleMemo}`);
+    if (memo[i] === undefined) memoSize++;
+    memo[i] = v;
   };
   const memoGet = (i: number): PyValue => {
     const v = memo[i];
@@ -157,17 +210,35 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
     if (pairs.length % 2) throw corrupt('odd number of items for SETITEMS');
     for (let i = 0; i < pairs.length; i += 2) target.items.set(toKey(pairs[i]!), pairs[i + 1]!);
   };
-  const appendItems = (target: PyValue, items: PyValue[]) => {
-    if (!(target !== null && typeof target === 'object' && target.type === 'list')) {
-      throw corrupt(`APPEND(S) on ${describePyValue(target)}`);
+  const appendItems = (target: PyValue, items: PyValue[], kind: 'list' | 'set') => {
+    if (!(target !== null && typeof target === 'object' && target.type === kind)) {
+      throw corrupt(`${kind === 'list' ? 'APPEND(S)' : 'ADDITEMS'} on ${describePyValue(target)}`);
     }
-    target.items.push(...items);
+    // One by one: push(...items) passes every item as an argument and overflows the stack at ~100k.
+    for (const item of items) target.items.push(item);
+  };
+  const pushGlobal = (module: string, name: string) => {
+    const full = `${module}.${name}`;
+    if (!ALLOWED_GLOBALS.has(full)) {
+      if (module === 'torch' && OTHER_TORCH_STORAGES.has(name)) {
+        throw new StudioError(
+          'CHECKPOINT_UNSUPPORTED',
+          `data.pkl: tensor storage type torch.${name} (byte ${opPos}) is not supported; only float32 and int64 tensors are read.`,
+        );
+      }
+      throw new StudioError(
+        'CHECKPOINT_UNSAFE_PICKLE',
+        `data.pkl: global "${full}" at byte ${opPos} is not allowed (only OrderedDict, tensor rebuild and float32/int64 storages are).`,
+      );
+    }
+    stack.push(made({ type: 'global', module, name }));
   };
 
   for (;;) {
     opPos = pos;
     need(1);
     op = data[pos++]!;
+    if (++ops > limits.pickleOps) throw limit(`more than ${limits.pickleOps} operations`);
     switch (op) {
       case 0x80: { // PROTO
         need(1);
@@ -175,36 +246,37 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
         if (proto > 5) throw corrupt(`unsupported pickle protocol ${proto}`);
         break;
       }
+      case 0x95: // FRAME (protocol 4+): a length prefix for buffering; the opcodes inside are read as usual.
+        readU64();
+        break;
       case 0x63: { // GLOBAL
         const module = readLine();
-        const name = readLine();
-        const full = `${module}.${name}`;
-        if (!ALLOWED_GLOBALS.has(full)) {
-          if (module === 'torch' && OTHER_TORCH_STORAGES.has(name)) {
-            throw new StudioError(
-              'CHECKPOINT_UNSUPPORTED',
-              `data.pkl: tensor storage type torch.${name} (byte ${opPos}) is not supported; only float32 and int64 tensors are read.`,
-            );
-          }
-          throw new StudioError(
-            'CHECKPOINT_UNSAFE_PICKLE',
-            `data.pkl: global "${full}" at byte ${opPos} is not allowed (only OrderedDict, tensor rebuild and float32/int64 storages are).`,
-          );
-        }
-        stack.push({ type: 'global', module, name });
+        pushGlobal(module, readLine());
+        break;
+      }
+      case 0x93: { // STACK_GLOBAL (protocol 4+): module and name from the stack, same allowlist.
+        const name = pop();
+        const module = pop();
+        if (typeof module !== 'string' || typeof name !== 'string') throw corrupt('STACK_GLOBAL needs two strings');
+        if (module.length > 512 || name.length > 512) throw corrupt('GLOBAL name too long');
+        pushGlobal(module, name);
         break;
       }
       case 0x71: { // BINPUT
         need(1);
-        memo[data[pos++]!] = top();
+        memoPut(data[pos++]!, top());
         break;
       }
       case 0x72: { // LONG_BINPUT
         need(4);
-        memo[dv.getUint32(pos, true)] = top();
+        const i = dv.getUint32(pos, true);
         pos += 4;
+        memoPut(i, top());
         break;
       }
+      case 0x94: // MEMOIZE (protocol 4+)
+        memoPut(memoSize, top());
+        break;
       case 0x68: { // BINGET
         need(1);
         stack.push(memoGet(data[pos++]!));
@@ -217,47 +289,79 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
         break;
       }
       case 0x28: // MARK
+        if (metastack.length >= limits.pickleDepth) throw limit(`MARKs nested deeper than ${limits.pickleDepth}`);
         metastack.push(stack);
         stack = [];
         break;
+      case 0x30: // POP
+        if (stack.length === 0) popMark(); // CPython: POP of an empty frame drops the MARK
+        else pop();
+        break;
+      case 0x31: // POP_MARK
+        popMark();
+        break;
+      case 0x32: // DUP
+        stack.push(top());
+        break;
       case 0x74: { // TUPLE
         const items = popMark(); // before touching `stack`: popMark replaces it
-        stack.push({ type: 'tuple', items });
+        stack.push(made({ type: 'tuple', items }));
         break;
       }
       case 0x29: // EMPTY_TUPLE
-        stack.push({ type: 'tuple', items: [] });
+        stack.push(made({ type: 'tuple', items: [] }));
         break;
       case 0x85: // TUPLE1
-        stack.push({ type: 'tuple', items: [pop()] });
+        stack.push(made({ type: 'tuple', items: [pop()] }));
         break;
       case 0x86: { // TUPLE2
         const b = pop();
-        stack.push({ type: 'tuple', items: [pop(), b] });
+        stack.push(made({ type: 'tuple', items: [pop(), b] }));
         break;
       }
       case 0x87: { // TUPLE3
         const c = pop();
         const b = pop();
-        stack.push({ type: 'tuple', items: [pop(), b, c] });
+        stack.push(made({ type: 'tuple', items: [pop(), b, c] }));
         break;
       }
       case 0x7d: // EMPTY_DICT
-        stack.push({ type: 'dict', ordered: false, items: new Map() });
+        stack.push(made({ type: 'dict', ordered: false, items: new Map() }));
         break;
+      case 0x64: { // DICT
+        const items = popMark();
+        const dict: PyDict = made({ type: 'dict', ordered: false, items: new Map() });
+        setItems(dict, items);
+        stack.push(dict);
+        break;
+      }
       case 0x5d: // EMPTY_LIST
-        stack.push({ type: 'list', items: [] });
+        stack.push(made({ type: 'list', items: [] }));
+        break;
+      case 0x6c: // LIST
+        stack.push(made({ type: 'list', items: popMark() }));
         break;
       case 0x61: { // APPEND
         const v = pop();
-        appendItems(top(), [v]);
+        appendItems(top(), [v], 'list');
         break;
       }
       case 0x65: { // APPENDS
         const items = popMark();
-        appendItems(top(), items);
+        appendItems(top(), items, 'list');
         break;
       }
+      case 0x8f: // EMPTY_SET
+        stack.push(made({ type: 'set', items: [] }));
+        break;
+      case 0x90: { // ADDITEMS
+        const items = popMark();
+        appendItems(top(), items, 'set');
+        break;
+      }
+      case 0x91: // FROZENSET
+        stack.push(made({ type: 'set', items: popMark() }));
+        break;
       case 0x58: { // BINUNICODE
         need(4);
         const n = dv.getUint32(pos, true);
@@ -271,6 +375,26 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
         stack.push(readString(n));
         break;
       }
+      case 0x8d: // BINUNICODE8
+        stack.push(readString(readU64()));
+        break;
+      case 0x43: { // SHORT_BINBYTES
+        need(1);
+        const n = data[pos++]!;
+        stack.push(made({ type: 'bytes', data: readBytes(n) }));
+        break;
+      }
+      case 0x42: { // BINBYTES
+        need(4);
+        const n = dv.getUint32(pos, true);
+        pos += 4;
+        stack.push(made({ type: 'bytes', data: readBytes(n) }));
+        break;
+      }
+      case 0x8e: // BINBYTES8
+      case 0x96: // BYTEARRAY8
+        stack.push(made({ type: 'bytes', data: readBytes(readU64()) }));
+        break;
       case 0x4a: // BININT
         need(4);
         stack.push(dv.getInt32(pos, true));
@@ -285,21 +409,28 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
         stack.push(dv.getUint16(pos, true));
         pos += 2;
         break;
-      case 0x8a: { // LONG1: n-byte little-endian two's complement
+      case 0x8a: { // LONG1
         need(1);
-        const n = data[pos++]!;
-        need(n);
-        let v = 0n;
-        for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(data[pos + i]!);
-        if (n > 0 && data[pos + n - 1]! & 0x80) v -= 1n << BigInt(8 * n);
-        pos += n;
-        stack.push(v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v);
+        stack.push(readLong(data[pos++]!));
         break;
       }
+      case 0x8b: { // LONG4
+        need(4);
+        const n = dv.getInt32(pos, true);
+        pos += 4;
+        if (n < 0) throw corrupt('negative LONG4 length');
+        stack.push(readLong(n));
+        break;
+      }
+      case 0x47: // BINFLOAT (big-endian double)
+        need(8);
+        stack.push(dv.getFloat64(pos, false));
+        pos += 8;
+        break;
       case 0x51: { // BINPERSID
         const pid = pop();
         if (!opts.persistentLoad) throw corrupt('persistent id without a loader');
-        stack.push(opts.persistentLoad(pid, opPos));
+        stack.push(made(opts.persistentLoad(pid, opPos)));
         break;
       }
       case 0x88: // NEWTRUE
@@ -314,7 +445,7 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
       case 0x52: { // REDUCE
         const args = pop();
         const fn = pop();
-        stack.push(reduce(fn, args, opPos));
+        stack.push(made(reduce(fn, args, opPos)));
         break;
       }
       case 0x73: { // SETITEM
@@ -347,6 +478,12 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
         if (stack.length || metastack.length) throw corrupt('values left on the stack at STOP');
         return result;
       }
+      case 0x97: // NEXT_BUFFER
+      case 0x98: // READONLY_BUFFER
+        throw new StudioError(
+          'CHECKPOINT_UNSUPPORTED',
+          `data.pkl: out-of-band buffer (${opcodeName(op)} at byte ${opPos}); torch.save never writes one.`,
+        );
       default:
         throw new StudioError(
           'CHECKPOINT_UNSAFE_PICKLE',

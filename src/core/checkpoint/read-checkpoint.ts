@@ -6,8 +6,10 @@
  * of pickle.ts, and tensors copied out of the file into their own buffers.
  */
 import { StudioError } from '../errors.ts';
+import { INPUT_LIMITS } from '../limits.ts';
 import type { HostTensor, StateDict } from '../types.ts';
 import { describePyValue, unpickle, type PyDict, type PyValue } from './pickle.ts';
+import { validateEResFDStateDict } from './state-dict-map.ts';
 import type { Checkpoint, MetadataValue, ModuleMetadata } from './types.ts';
 import { readZip, readZipEntry, type ZipArchive } from './zip.ts';
 
@@ -40,6 +42,21 @@ function detectForeignFormat(bytes: Uint8Array): void {
   }
 }
 
+/**
+ * torch.jit.save archives also hold a data.pkl, but of `__torch__` module objects: say what the file
+ * is instead of letting the unpickler call it unsafe. Their marks: `<root>/code/` (the compiled
+ * Python) and `<root>/constants.pkl`, which torch.save never writes.
+ */
+function detectTorchScript(zip: ZipArchive): void {
+  const marker = zip.entries.find((e) => /^[^/]+\/(code\/|constants\.pkl$)/.test(e.name));
+  if (marker) {
+    throw new StudioError(
+      'TORCHSCRIPT_ARCHIVE',
+      `This is a TorchScript archive (torch.jit.save: it holds ${marker.name}), not a torch.save state dict; the studio reads state dicts only.`,
+    );
+  }
+}
+
 /** torch's reader takes the archive root from the first record's folder. */
 function findArchiveRoot(zip: ZipArchive): string {
   const first = zip.entries[0]?.name ?? '';
@@ -52,9 +69,6 @@ function findArchiveRoot(zip: ZipArchive): string {
   const root = candidates.find((c) => zip.byName.has(`${c}/data.pkl`));
   if (root !== undefined) return root;
   const names = zip.entries.map((e) => e.name);
-  if (names.some((n) => /^[^/]+\/(code\/|constants\.pkl$)/.test(n))) {
-    throw new StudioError('CHECKPOINT_UNSUPPORTED', 'This is a TorchScript archive (torch.jit.save), not a torch.save state dict.');
-  }
   const shown = names.slice(0, 5).join(', ') + (names.length > 5 ? ', …' : '');
   throw new StudioError(
     'CHECKPOINT_NO_PICKLE',
@@ -129,17 +143,21 @@ function materialize(key: string, s: LoadedStorage, offset: number, shape: reado
 
 /**
  * Parses a PyTorch zip checkpoint holding a state dict of float32/int64 tensors. Architecture is
- * not checked here: call `validateEResFDStateDict(checkpoint.stateDict)` for that.
+ * not checked here: an EResFD model is loaded with {@link loadEResFDCheckpoint}.
  *
  * Throws StudioError: CHECKPOINT_NOT_ZIP (legacy/foreign file), CHECKPOINT_CORRUPT (truncated,
  * bad offsets, CRC), CHECKPOINT_NO_PICKLE, CHECKPOINT_UNSAFE_PICKLE (foreign global or opcode),
- * CHECKPOINT_UNSUPPORTED (other dtypes, TorchScript, non-tensor values).
+ * CHECKPOINT_UNSUPPORTED (other dtypes, non-tensor values), TORCHSCRIPT_ARCHIVE, CHECKPOINT_LIMIT
+ * (a resource limit of INPUT_LIMITS).
  */
 export function readCheckpoint(bytes: Uint8Array): Checkpoint {
   detectForeignFormat(bytes);
   const zip = readZip(bytes);
+  detectTorchScript(zip);
   const archiveName = findArchiveRoot(zip);
   const storages = new Map<string, LoadedStorage>();
+  // What the storages may inflate to together (each entry is also capped on its own in readZipEntry).
+  let inflated = 0;
 
   const persistentLoad = (pid: PyValue, at: number): PyValue => {
     const bad = (why: string) => new StudioError('CHECKPOINT_CORRUPT', `data.pkl: bad persistent id at byte ${at}: ${why}.`);
@@ -157,11 +175,17 @@ export function readCheckpoint(bytes: Uint8Array): Checkpoint {
       if (s.dtype !== dtype || s.numel !== numel) throw bad(`storage ${key} is declared twice with different types`);
     } else {
       const name = `${archiveName}/data/${key}`;
-      if (!zip.byName.has(name)) throw new StudioError('CHECKPOINT_CORRUPT', `Storage record ${name} is missing.`);
-      const data = readZipEntry(zip, name);
-      if (data.length < numel * ELEMENT_SIZE[dtype]) {
-        throw new StudioError('CHECKPOINT_CORRUPT', `Storage record ${name} holds ${data.length} bytes, ${numel} × ${dtype} expected.`);
+      const entry = zip.byName.get(name);
+      if (!entry) throw new StudioError('CHECKPOINT_CORRUPT', `Storage record ${name} is missing.`);
+      // torch writes exactly numel · itemsize bytes; checked on the declared size, before inflating.
+      const expected = numel * ELEMENT_SIZE[dtype];
+      if (entry.size !== expected) {
+        throw new StudioError('CHECKPOINT_CORRUPT', `Storage record ${name} holds ${entry.size} bytes, ${numel} × ${dtype} = ${expected} expected.`);
       }
+      if (entry.method !== 0 && (inflated += entry.size) > INPUT_LIMITS.zipTotalBytes) {
+        throw new StudioError('CHECKPOINT_LIMIT', `The storages inflate to more than ${INPUT_LIMITS.zipTotalBytes} bytes together.`);
+      }
+      const data = readZipEntry(zip, entry);
       s = { key, dtype, location, numel, bytes: data };
       storages.set(key, s);
     }
@@ -203,4 +227,18 @@ export function readCheckpoint(bytes: Uint8Array): Checkpoint {
   }
   const metadata = readMetadata(root);
   return { stateDict, keys, aliases, archiveName, locations, ...(metadata ? { metadata } : {}) };
+}
+
+/**
+ * The one entry for loading an EResFD checkpoint a person or a stage hands the studio (CLI verbs,
+ * compute and pipeline workers, model zoo, benchmarks, run stores): reads the file and checks every
+ * tensor against the EResFD architecture before anything is built from it, so a wrong file fails here
+ * with CHECKPOINT_ARCHITECTURE naming the key and the expected and found shape/dtype, not later as
+ * zero detections, AP 0 or a crash mid-training. Pruned (zeroed) checkpoints have the full shapes and
+ * load like the original.
+ */
+export function loadEResFDCheckpoint(bytes: Uint8Array): Checkpoint {
+  const checkpoint = readCheckpoint(bytes);
+  validateEResFDStateDict(checkpoint.stateDict);
+  return checkpoint;
 }

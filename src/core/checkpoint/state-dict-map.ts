@@ -192,40 +192,43 @@ function listed(title: string, items: string[]): string {
 }
 
 const fmtShape = (s: readonly number[]) => `[${s.join(',')}]`;
+const fmtSpec = (spec: Readonly<StateDictKeySpec>) => `${fmtShape(spec.shape)} ${spec.dtype}`;
 
 /**
  * Checks that `sd` holds exactly the 475 canonical EResFD tensors with the expected shapes and
- * dtypes (order is free). Throws CHECKPOINT_ARCHITECTURE listing the first 10 missing keys,
- * unexpected keys and shape/dtype mismatches, with counts.
+ * dtypes (order is free). Throws CHECKPOINT_ARCHITECTURE naming each offending key with the expected
+ * and the found shape/dtype (the first 10 of each list, with counts).
  */
 export function validateEResFDStateDict(sd: StateDict): void {
   const missing: string[] = [];
   const unexpected: string[] = [];
   const mismatched: string[] = [];
-  for (const spec of EXPECTED_KEYS) if (!sd.has(spec.key)) missing.push(spec.key);
+  for (const spec of EXPECTED_KEYS) if (!sd.has(spec.key)) missing.push(`${spec.key} ${fmtSpec(spec)}`);
   for (const [key, t] of sd) {
     const spec = EXPECTED_BY_KEY.get(key);
     if (!spec) {
       const canonical = ALIAS_TO_CANONICAL.get(key);
-      unexpected.push(canonical ? `${key} (alias of ${canonical})` : key);
+      unexpected.push(canonical ? `${key} (alias of ${canonical})` : `${key} ${fmtShape(t.shape)} ${t.dtype}`);
       continue;
     }
     const shapeOk = t.shape.length === spec.shape.length && t.shape.every((d, i) => d === spec.shape[i]);
     const expectedArray = spec.dtype === 'float32' ? Float32Array : BigInt64Array;
-    if (!shapeOk) {
-      mismatched.push(`${key} ${fmtShape(t.shape)} ≠ ${fmtShape(spec.shape)}`);
-    } else if (t.dtype !== spec.dtype || !(t.data instanceof expectedArray)) {
-      mismatched.push(`${key} dtype ${t.dtype} ≠ ${spec.dtype}`);
+    if (!shapeOk || t.dtype !== spec.dtype) {
+      mismatched.push(`${key}: expected ${fmtSpec(spec)}, found ${fmtShape(t.shape)} ${t.dtype}`);
+    } else if (!(t.data instanceof expectedArray)) {
+      mismatched.push(`${key}: expected ${spec.dtype} data, found ${t.data.constructor.name}`);
     } else if (t.data.length !== spec.numel) {
       mismatched.push(`${key} holds ${t.data.length} values, shape ${fmtShape(spec.shape)} needs ${spec.numel}`);
     }
   }
   if (missing.length || unexpected.length || mismatched.length) {
+    // A different network altogether (an nn.Linear, a ResNet): say so before the key lists.
+    const foreign = missing.length === EXPECTED_KEYS.length ? ` None of its ${sd.size} keys is an EResFD key: this is a different network.` : '';
     const parts = [
+      mismatched.length ? listed('shape/dtype mismatches', mismatched) : '',
       missing.length ? listed('missing', missing) : '',
       unexpected.length ? listed('unexpected', unexpected) : '',
-      mismatched.length ? listed('shape/dtype mismatches', mismatched) : '',
     ].filter(Boolean);
-    throw new StudioError('CHECKPOINT_ARCHITECTURE', `Not an EResFD (width ${WIDTH_MULT}) state dict. ${parts.join('; ')}.`);
+    throw new StudioError('CHECKPOINT_ARCHITECTURE', `Not an EResFD (width ${WIDTH_MULT}) state dict.${foreign} ${parts.join('; ')}.`);
   }
 }

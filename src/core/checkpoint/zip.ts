@@ -6,10 +6,11 @@
  * record so its bytes start on a 64-byte boundary, a central directory without extras, then zip64
  * end-of-central-directory record + locator + classic end record.
  *
- * Isomorphic: no Node or DOM APIs; inflate comes from fflate.
+ * Isomorphic: no Node or DOM APIs; inflate comes from fflate, bounded by INPUT_LIMITS (../limits.ts).
  */
-import { inflateSync } from 'fflate';
 import { StudioError } from '../errors.ts';
+import { INPUT_LIMITS } from '../limits.ts';
+import { inflateBounded } from '../util/inflate.ts';
 
 const SIG_LOCAL = 0x04034b50;
 const SIG_CENTRAL = 0x02014b50;
@@ -216,15 +217,14 @@ export function readZipEntry(zip: ZipArchive, entryOrName: ZipEntry | string): U
     if (entry.compressedSize !== entry.size) throw corrupt(`Stored zip entry ${entry.name} has mismatched sizes.`);
     data = raw;
   } else if (entry.method === 8) {
-    // Deflate expands at most ~1032:1; a larger claimed size is a lie (or a bomb): refuse before allocating.
-    if (entry.size > entry.compressedSize * 1032 + 1024) {
-      throw corrupt(`Zip entry ${entry.name} claims ${entry.size} bytes from ${entry.compressedSize} compressed.`);
-    }
-    try {
-      data = inflateSync(raw, { out: new Uint8Array(entry.size) });
-    } catch (cause) {
-      throw new StudioError('CHECKPOINT_CORRUPT', `Zip entry ${entry.name}: deflate stream is corrupt.`, { cause });
-    }
+    // Refused from the declared size before allocating; a stream inflating past it is stopped mid-way.
+    data = inflateBounded(raw, {
+      format: 'deflate',
+      declaredSize: entry.size,
+      maxBytes: INPUT_LIMITS.zipEntryBytes,
+      fail: (why, kind, cause) =>
+        new StudioError(kind === 'limit' ? 'CHECKPOINT_LIMIT' : 'CHECKPOINT_CORRUPT', `Zip entry ${entry.name} ${why}.`, { cause }),
+    });
     if (data.length !== entry.size) throw corrupt(`Zip entry ${entry.name} inflates to ${data.length} bytes, expected ${entry.size}.`);
   } else {
     throw new StudioError('CHECKPOINT_UNSUPPORTED', `Zip entry ${entry.name} uses compression method ${entry.method}.`);

@@ -28,6 +28,8 @@ export interface WiderEntry {
   event: string;
   /** Real faces only (the placeholder row of a count-0 image is not included). */
   faces: WiderFace[];
+  /** 1-based line of `path` in the file, for errors about this image found later (missing file, ...). */
+  line?: number;
 }
 
 const FIELD_NAMES = ['x', 'y', 'w', 'h', 'blur', 'expression', 'illumination', 'invalid', 'occlusion', 'pose'] as const;
@@ -65,6 +67,13 @@ export function parseBbxGt(text: string, options: ParseBbxGtOptions = {}): Wider
     if (!path.toLowerCase().endsWith('.jpg')) fail(i, `expected an image path ending in .jpg, found "${clip(path)}"`);
     const slash = path.indexOf('/');
     if (slash <= 0 || slash === path.length - 1) fail(i, `expected an image path of the form event/name.jpg, found "${clip(path)}"`);
+    // Exactly event/name.jpg: no `..`, no deeper folders, no backslashes, so a list can never name a
+    // file outside the dataset's images folder.
+    const [event, , ...deeper] = path.split('/');
+    if (deeper.length > 0 || /\\|\0/.test(path) || event === '.' || event === '..') {
+      fail(i, `the image path "${clip(path)}" must be event/name.jpg inside the images folder (no "..", no sub-folders, no backslashes)`);
+    }
+    const line = i + 1;
     i++;
     if (i >= end) fail(i, `file ends early: expected the face count of ${path}`);
     const countText = lines[i]!.trim();
@@ -85,7 +94,7 @@ export function parseBbxGt(text: string, options: ParseBbxGtOptions = {}): Wider
         faces.push({ x: v[0]!, y: v[1]!, w: v[2]!, h: v[3]!, blur: v[4]!, expression: v[5]!, illumination: v[6]!, invalid: v[7]!, occlusion: v[8]!, pose: v[9]! });
       }
     }
-    entries.push({ path, event: path.slice(0, slash), faces });
+    entries.push({ path, event: path.slice(0, slash), faces, line });
   }
   return entries;
 }

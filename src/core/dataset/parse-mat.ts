@@ -13,8 +13,9 @@
  * Supported: cell, struct, char (miUTF8 / miUTF16 / miUINT16 / miUINT8 storage), double, single,
  * int/uint 8/16/32/64, logical, complex. Not supported: sparse, objects, function handles.
  */
-import { unzlibSync } from 'fflate';
 import { StudioError } from '../errors.ts';
+import { INPUT_LIMITS } from '../limits.ts';
+import { inflateBounded } from '../util/inflate.ts';
 
 export type MatNumericClass =
   | 'double' | 'single'
@@ -177,12 +178,15 @@ export function parseMat(bytes: Uint8Array, options: ParseMatOptions = {}): MatF
     const tag = file.tag(offset, bytes.byteLength, `#${index}`);
     let array: MatArray;
     if (tag.type === MI.COMPRESSED) {
-      let inflated: Uint8Array;
-      try {
-        inflated = unzlibSync(bytes.subarray(tag.data, tag.data + tag.size));
-      } catch (e) {
-        file.fail(`#${index}`, offset, `the compressed data does not inflate (${e instanceof Error ? e.message : String(e)}); the file is truncated or corrupt`);
-      }
+      // Bounded like a checkpoint's zip entries (INPUT_LIMITS): a small .mat cannot inflate to gigabytes.
+      const inflated = inflateBounded(bytes.subarray(tag.data, tag.data + tag.size), {
+        format: 'zlib',
+        maxBytes: INPUT_LIMITS.zipEntryBytes,
+        // The inner element's tag states its size (+ padding to 8 bytes): nothing may inflate past it.
+        sizeFromHead: (head) => 8 + new DataView(head.buffer, head.byteOffset, 8).getUint32(4, le) + 7,
+        fail: (why, kind) =>
+          file.fail(`#${index}`, offset, kind === 'limit' ? `the compressed element ${why}` : `the compressed data does not inflate: ${why}; the file is truncated or corrupt`),
+      });
       const inner = new Block(inflated, le, fileName, ` (inside the compressed element at byte ${offset})`);
       const innerTag = inner.tag(0, inflated.byteLength, `#${index}`);
       if (innerTag.type !== MI.MATRIX) inner.fail(`#${index}`, 0, `expected miMATRIX, found ${MI_NAMES[innerTag.type] ?? `type ${innerTag.type}`}`);

@@ -10,7 +10,7 @@
  */
 import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
 import { StudioError } from '../errors.ts';
-import { readCheckpoint } from '../checkpoint/index.ts';
+import { loadEResFDCheckpoint } from '../checkpoint/index.ts';
 import { describeModel } from '../model/eresfd/describe-model.ts';
 import type { ModelInfo } from '../types.ts';
 import { validatePipelineConfig } from './config.ts';
@@ -103,7 +103,7 @@ export function openRunFile(bytes: Uint8Array, options: { maxBytes?: number } = 
   const state = checkState(run.state);
   const checkpoint = entries['model.pth'];
   if (!checkpoint) throw invalid('The zip holds no model.pth.');
-  const modelInfo = describeModel(readCheckpoint(checkpoint).stateDict);
+  const modelInfo = describeModel(loadEResFDCheckpoint(checkpoint).stateDict);
   if (Math.abs(modelInfo.sparsity / 100 - state.result!.sparsity) > 1e-6) {
     throw invalid(`model.pth is ${modelInfo.sparsity.toFixed(2)} % sparse but the run reports ${(100 * state.result!.sparsity).toFixed(2)} %: the weights are not this run's.`);
   }

@@ -19,11 +19,14 @@ function context2d(width: number, height: number): OffscreenCanvasRenderingConte
   return ctx;
 }
 
-/** Decodes a PNG/JPEG (anything the browser decodes) without colour-space conversion. */
+/**
+ * Decodes a PNG/JPEG (anything the browser decodes) without colour-space conversion, upright per EXIF
+ * orientation (`from-image`, also the default; the Node decoder does the same, so CLI and studio agree).
+ */
 export async function decodeImage(blob: Blob): Promise<{ bitmap: ImageBitmap; frame: RgbaFrame }> {
   let bitmap: ImageBitmap;
   try {
-    bitmap = await createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+    bitmap = await createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none', imageOrientation: 'from-image' });
   } catch (e) {
     throw new StudioError('IMAGE_DECODE', `The file "${blob instanceof File ? blob.name : 'image'}" is not an image this browser can decode.`, { cause: e });
   }
@@ -37,7 +40,7 @@ export async function decodeImage(blob: Blob): Promise<{ bitmap: ImageBitmap; fr
 export async function decodePixels(blob: Blob, label: string): Promise<RgbaFrame> {
   let bitmap: ImageBitmap;
   try {
-    bitmap = await createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+    bitmap = await createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none', imageOrientation: 'from-image' });
   } catch (e) {
     throw new StudioError('IMAGE_DECODE', `${label} could not be decoded by this browser.`, { cause: e });
   }

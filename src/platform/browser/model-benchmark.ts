@@ -3,7 +3,7 @@
  * core's timeForwards — the rate editor's and the bench's function — on a separate instance (the model
  * loaded for detection is not touched), and for a pruned model its compacted copy in the same rounds.
  */
-import { compactEResFD, createEResFD, readCheckpoint, timeForwards, type CompactedModel } from '../../core/index.ts';
+import { compactEResFD, createEResFD, loadEResFDCheckpoint, timeForwards, type CompactedModel } from '../../core/index.ts';
 import { getModel } from './idb-store.ts';
 
 export interface ModelBenchmark {
@@ -21,12 +21,12 @@ export interface ModelBenchmark {
 /** A stored model as its own inference instance (the loaded model stays); the caller disposes it. */
 export async function loadStoredModel(modelId: string): Promise<ReturnType<typeof createEResFD>> {
   const record = await getModel(modelId);
-  return createEResFD(readCheckpoint(new Uint8Array(record.bytes)).stateDict);
+  return createEResFD(loadEResFDCheckpoint(new Uint8Array(record.bytes)).stateDict);
 }
 
 export async function benchmarkStoredModel(modelId: string, runs = 5): Promise<ModelBenchmark> {
   const record = await getModel(modelId);
-  const { stateDict } = readCheckpoint(new Uint8Array(record.bytes));
+  const { stateDict } = loadEResFDCheckpoint(new Uint8Array(record.bytes));
   const model = createEResFD(stateDict);
   let compact: CompactedModel | null = null;
   try {

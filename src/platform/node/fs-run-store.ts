@@ -7,7 +7,7 @@
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readCheckpoint, writeCheckpoint, type AdamState, type RunState, type RunStore } from '../../core/index.ts';
+import { loadEResFDCheckpoint, writeCheckpoint, type AdamState, type RunState, type RunStore } from '../../core/index.ts';
 
 async function atomicWrite(path: string, data: string | Uint8Array): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
@@ -53,7 +53,7 @@ export function createFsRunStore<S extends { id: string } = RunState>(dir: strin
     async loadWeights(id, tag) {
       try {
         const b = await readFile(join(dir, id, `${tag}.pth`));
-        return readCheckpoint(new Uint8Array(b.buffer, b.byteOffset, b.byteLength)).stateDict;
+        return loadEResFDCheckpoint(new Uint8Array(b.buffer, b.byteOffset, b.byteLength)).stateDict;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
         throw e;

@@ -1,26 +1,35 @@
 /**
  * JPEG/PNG decoding in Node with maintained pure-JS decoders (jpeg-js, pngjs): no native binaries to
  * download, same RGB bytes the browser's decoder gives for baseline JPEGs up to IDCT rounding.
+ * Like the browser's createImageBitmap, images are turned upright per their EXIF orientation; the
+ * header is read first, so an image over the pixel limit is refused before anything is allocated.
  */
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { readFile } from 'node:fs/promises';
-import { StudioError, type RgbImage } from '../../core/index.ts';
+import { INPUT_LIMITS, StudioError, checkImageSize, orientImage, readImageHeader, type RgbImage } from '../../core/index.ts';
 
 export function decodeImage(bytes: Uint8Array, name = 'image'): RgbImage {
+  const header = readImageHeader(bytes, name);
+  checkImageSize(header, name);
+  let image: RgbImage;
   try {
-    if (bytes[0] === 0xff && bytes[1] === 0xd8) {
-      const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, maxMemoryUsageInMB: 1024 });
-      return { width: img.width, height: img.height, channels: 3, data: img.data };
-    }
-    if (bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) {
+    if (header.format === 'jpeg') {
+      const img = jpeg.decode(bytes, {
+        useTArray: true,
+        formatAsRGBA: false,
+        maxResolutionInMP: INPUT_LIMITS.imagePixels / 1e6,
+        maxMemoryUsageInMB: 1024,
+      });
+      image = { width: img.width, height: img.height, channels: 3, data: img.data };
+    } else {
       const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-      return { width: png.width, height: png.height, channels: 4, data: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength) };
+      image = { width: png.width, height: png.height, channels: 4, data: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength) };
     }
   } catch (e) {
     throw new StudioError('IMAGE_DECODE', `${name}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
-  throw new StudioError('IMAGE_DECODE', `${name}: neither JPEG nor PNG`);
+  return orientImage(image, header.orientation);
 }
 
 export async function readImageFile(path: string): Promise<RgbImage> {

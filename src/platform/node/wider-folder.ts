@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import {
   StudioError,
   parseBbxGt,
@@ -43,8 +43,12 @@ export async function readValGroundTruth(dir: string): Promise<WiderGroundTruth>
   return readWiderGroundTruth({ faceVal, easy: easy!, medium: medium!, hard: hard! });
 }
 
+/** The file of `event/name.jpg`; a path that would leave the images folder is refused (DATASET_FORMAT). */
 export function imagePath(dir: string, split: WiderSplit, relPath: string): string {
-  return join(dir, `WIDER_${split}`, 'images', relPath);
+  const root = resolve(dir, `WIDER_${split}`, 'images');
+  const path = resolve(root, relPath);
+  if (!path.startsWith(root + sep)) throw new StudioError('DATASET_FORMAT', `image path "${relPath}" leaves ${root}`);
+  return path;
 }
 
 /** Val images that are on disk, in official (.mat) event/image order. */

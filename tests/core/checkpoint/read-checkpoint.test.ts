@@ -89,7 +89,7 @@ describe('readCheckpoint on generated archives', () => {
   it('reports missing and short storage records', () => {
     const pkl = viewsPickle([{ key: 'w', shape: [4], stride: [1], offset: 0, storageKey: '0', storageNumel: 4 }]);
     expectStudioError(() => readCheckpoint(storageZip(pkl, {})), 'CHECKPOINT_CORRUPT', /views\/data\/0 is missing/);
-    expectStudioError(() => readCheckpoint(storageZip(pkl, { 0: iota(3) })), 'CHECKPOINT_CORRUPT', /holds 12 bytes, 4 × float32 expected/);
+    expectStudioError(() => readCheckpoint(storageZip(pkl, { 0: iota(3) })), 'CHECKPOINT_CORRUPT', /holds 12 bytes, 4 × float32 = 16 expected/);
   });
 
   it('refuses non-tensor values and non-dict roots as unsupported', () => {
@@ -144,7 +144,7 @@ describe('readCheckpoint on generated archives', () => {
     const foreignZip = zipSync({ 'readme.txt': latin1('hello'), 'data.pkl': latin1('\x80\x02}.') });
     expectStudioError(() => readCheckpoint(foreignZip), 'CHECKPOINT_NO_PICKLE');
     const torchScript = writeTorchZip([{ name: 'm/code/__torch__.py', data: latin1('') }, { name: 'm/constants.pkl', data: latin1('\x80\x02).') }]);
-    expectStudioError(() => readCheckpoint(torchScript), 'CHECKPOINT_UNSUPPORTED', /TorchScript/);
+    expectStudioError(() => readCheckpoint(torchScript), 'TORCHSCRIPT_ARCHIVE', /TorchScript archive \(torch\.jit\.save: it holds m\/code\/__torch__\.py\)/);
   });
 
   it('refuses a checkpoint whose data.pkl names os.system, before reading any storage', () => {
@@ -310,12 +310,12 @@ describe.skipIf(!HAS_SHARED)('readCheckpoint on the released checkpoints', () =>
       expect(r.keys).toContain(to);
       expect(r.aliases['base.m0.b2_3.1.res_layer.3.weight']).toBe(to);
       const e1 = expectStudioError(() => validateEResFDStateDict(r.stateDict), 'CHECKPOINT_ARCHITECTURE');
-      expect(e1.message).toContain(`1 missing: ${from};`);
-      expect(e1.message).toContain(`1 unexpected: ${to}.`);
+      expect(e1.message).toContain(`1 missing: ${from} [16,16,3,3] float32;`);
+      expect(e1.message).toContain(`1 unexpected: ${to} [16,16,3,3] float32.`);
 
       const reshaped = entries.map((e) => (e.key === 'conf.2.weight' ? { ...e, tensor: f32([4, 16, 1, 1], () => 0) } : e));
       const s = readCheckpoint(writeStateDict(reshaped, { archiveName: 'ERES-299' }));
-      expectStudioError(() => validateEResFDStateDict(s.stateDict), 'CHECKPOINT_ARCHITECTURE', /1 shape\/dtype mismatches: conf\.2\.weight \[4,16,1,1\] ≠ \[2,16,1,1\]/);
+      expectStudioError(() => validateEResFDStateDict(s.stateDict), 'CHECKPOINT_ARCHITECTURE', /1 shape\/dtype mismatches: conf\.2\.weight: expected \[2,16,1,1\] float32, found \[4,16,1,1\] float32/);
     });
   });
 });

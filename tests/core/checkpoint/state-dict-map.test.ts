@@ -112,7 +112,7 @@ describe('validateEResFDStateDict', () => {
     sd.set('base.conv1.0.weights', t);
     const e = expectStudioError(() => validateEResFDStateDict(sd), 'CHECKPOINT_ARCHITECTURE');
     expect(e.message).toContain('1 missing: base.conv1.0.weight');
-    expect(e.message).toContain('1 unexpected: base.conv1.0.weights');
+    expect(e.message).toContain('1 unexpected: base.conv1.0.weights [8,3,5,5] float32');
   });
 
   it('reports shape, dtype and length mismatches', () => {
@@ -121,8 +121,8 @@ describe('validateEResFDStateDict', () => {
     sd.set('base.conv1.1.num_batches_tracked', zeroTensor([], 'float32'));
     sd.set('loc.2.bias', { dtype: 'float32', shape: [4], data: new Float32Array(5) });
     const e = expectStudioError(() => validateEResFDStateDict(sd), 'CHECKPOINT_ARCHITECTURE', /3 shape\/dtype mismatches/);
-    expect(e.message).toContain('conf.0.weight [2,16,1,1] ≠ [4,16,1,1]');
-    expect(e.message).toContain('base.conv1.1.num_batches_tracked dtype float32 ≠ int64');
+    expect(e.message).toContain('conf.0.weight: expected [4,16,1,1] float32, found [2,16,1,1] float32');
+    expect(e.message).toContain('base.conv1.1.num_batches_tracked: expected [] int64, found [] float32');
     expect(e.message).toContain('loc.2.bias holds 5 values');
   });
 

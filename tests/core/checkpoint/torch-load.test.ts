@@ -12,20 +12,7 @@ import { readCheckpoint } from '../../../src/core/checkpoint/read-checkpoint.ts'
 import { ALL_KEYS_IN_ORDER } from '../../../src/core/checkpoint/state-dict-map.ts';
 import { writeCheckpoint } from '../../../src/core/checkpoint/write-checkpoint.ts';
 import { HAS_SHARED, readShared, sharedPath } from '../../helpers/shared.ts';
-
-const IN_CI = process.env.CI === 'true';
-
-function findTorchPython(): string | null {
-  // pyenv's python3 may shadow the system one that has python3-torch, so try both.
-  const candidates = [process.env.BFPGM_PYTHON, 'python3', '/usr/bin/python3'].filter((c): c is string => !!c);
-  for (const python of candidates) {
-    const r = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8', timeout: 120_000 });
-    if (r.status === 0) return python;
-  }
-  return null;
-}
-
-const PYTHON = findTorchPython();
+import { IN_CI, TORCH_PYTHON as PYTHON } from '../../helpers/torch-python.ts';
 
 const CHECK_SCRIPT = String.raw`
 import json, sys, torch

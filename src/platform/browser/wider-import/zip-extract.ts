@@ -5,7 +5,7 @@
  * fields). Memory stays at one run plus its inflated entries, whatever the archive's size.
  */
 import { Unzip, UnzipInflate } from 'fflate';
-import { StudioError } from '../../../core/index.ts';
+import { INPUT_LIMITS, StudioError, inflateAllowance } from '../../../core/index.ts';
 import { entryEnd, type ZipIndex } from './zip-index.ts';
 
 export interface ExtractOptions {
@@ -15,6 +15,8 @@ export interface ExtractOptions {
 }
 
 export const DEFAULT_MAX_RUN_BYTES = 8 << 20;
+/** Compressed bytes handed to fflate at a time (deflate's ~1032:1 bounds each step's output). */
+const PUSH_SLICE = 2 * 1024;
 
 function concat(chunks: Uint8Array[]): Uint8Array {
   if (chunks.length === 1) return chunks[0]!;
@@ -74,16 +76,27 @@ function inflateRun(index: ZipIndex, run: number[], bytes: Uint8Array): Uint8Arr
     };
     if (entry.flags & 1) return fail('the entry is encrypted');
     if (file.compression !== 0 && file.compression !== 8) return fail(`compression method ${file.compression} is not supported (stored or deflate expected)`);
+    // The same inflate limits as a checkpoint's entries: the declared size must be plausible, and
+    // nothing may inflate past it (checked per chunk, so a bomb stops early).
+    const allowance = inflateAllowance(entry.compressedSize, INPUT_LIMITS.zipEntryBytes);
+    if (entry.size > allowance) return fail(`declares ${entry.size} bytes from ${entry.compressedSize} compressed, over the limit of ${allowance}`);
     const chunks: Uint8Array[] = [];
+    let total = 0;
     file.ondata = (err, chunk, final) => {
       if (err) return fail(`damaged data (${err.message})`);
+      total += chunk.length;
+      if (total > entry.size) {
+        file.terminate();
+        return fail(`inflates past its declared ${entry.size} bytes`);
+      }
       if (chunk.length > 0) chunks.push(chunk);
       if (final) results[k] = concat(chunks);
     };
     file.start();
   };
   try {
-    unzip.push(bytes, true);
+    // In slices, so an entry inflating past its size is stopped within ~2 MB, not after all of it.
+    for (let at = 0; at < bytes.length && failures.length === 0; at += PUSH_SLICE) unzip.push(bytes.subarray(at, at + PUSH_SLICE), at + PUSH_SLICE >= bytes.length);
   } catch (e) {
     throw new StudioError('DATASET_FORMAT', `${index.name} is damaged near ${index.entries[run[0]!]!.name}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
