@@ -4,14 +4,13 @@
  * (TF.js-style layout, our own topology: load with loadCompacted), and checks the result against the
  * dense model on a fixed 480×640 ramp image.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import {
   BORDER_STRATEGIES,
   DEFAULT_BORDER_STRATEGY,
   COMPACT_MODEL_FILE,
   COMPACT_WEIGHTS_FILE,
-  StudioError,
   compactEResFD,
   createEResFD,
   describeModel,
@@ -24,7 +23,7 @@ import {
   type BorderStrategy,
 } from '../../core/index.ts';
 import { selectNodeBackend } from '../../platform/node/backends.ts';
-import { loadStateDict, parseFlags, print, requireFlag } from './common.ts';
+import { loadStateDict, parseFlags, prepareOutputFolder, print, requireFlag } from './common.ts';
 
 const H = 480, W = 640;
 
@@ -32,21 +31,20 @@ export async function compact(argv: string[]): Promise<void> {
   const flags = parseFlags(argv, {
     model: { type: 'string' },
     out: { type: 'string' },
-    strategy: { type: 'string', default: DEFAULT_BORDER_STRATEGY },
+    strategy: { type: 'string', default: DEFAULT_BORDER_STRATEGY, choices: BORDER_STRATEGIES },
     report: { type: 'boolean' },
   });
   const strategy = flags.strategy as BorderStrategy;
-  if (!BORDER_STRATEGIES.includes(strategy)) throw new StudioError('CONFIG_INVALID', `--strategy must be one of ${BORDER_STRATEGIES.join(', ')}`);
   const modelPath = requireFlag(flags, 'model');
   const outDir = requireFlag(flags, 'out');
+  await prepareOutputFolder('out', outDir);
   const sd = await loadStateDict(modelPath);
-  const backend = await selectNodeBackend(flags.backend as string | undefined);
+  const backend = await selectNodeBackend(flags.backend);
   const dense = createEResFD(sd);
   const { model, analysis } = compactEResFD(sd, { strategy, source: basename(modelPath) });
   try {
     const maxAbsDiff = await maxHeadDiff(dense, model, rampInput(H, W), H, W);
     const { manifest, weights } = serializeCompacted(model);
-    await mkdir(outDir, { recursive: true });
     const files = [join(outDir, COMPACT_MODEL_FILE), join(outDir, COMPACT_WEIGHTS_FILE)];
     await writeFile(files[0]!, `${JSON.stringify(manifest)}\n`);
     await writeFile(files[1]!, weights);

@@ -8,51 +8,68 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  GROUPINGS, StudioError, epochsCsv, runPipeline, trialsCsv, validatePipelineConfig, writeCheckpoint, type PipelineConfigInput,
+  StudioError, epochsCsv, loadRunWeights, runPipeline, trialsCsv, validatePipelineConfig, writeCheckpoint, type PipelineConfigInput,
 } from '../../core/index.ts';
 import { selectNodeBackend } from '../../platform/node/backends.ts';
 import { createFsRunStore } from '../../platform/node/fs-run-store.ts';
+import { acquireRunLock } from '../../platform/node/run-lock.ts';
 import { widerEntries, widerSampleSource } from '../../platform/node/wider-samples.ts';
 import { loadValImage, presentValImages, readValGroundTruth } from '../../platform/node/wider-folder.ts';
-import { loadStateDict, parseFlags, print, requireFlag } from './common.ts';
+import { checkOutputFile, GROUPS_FLAG, groupingOf, loadStateDict, parseFlags, print, requireFlag } from './common.ts';
 
-const num = (v: unknown): number | undefined => (v === undefined ? undefined : Number(v));
+/** The flag of each pipeline setting, so a refused resume names what to repeat. */
+const FLAG_OF_SETTING: Record<string, string> = {
+  target: '--target', targetKind: '--target-kind', grouping: '--groups', seed: '--seed', pretrained: '--model',
+  'data.images': '--images', 'data.size': '--size', 'data.batchSize': '--batch', 'bo.initPoints': '--bo-init', 'bo.iterations': '--bo-iter',
+  'sfp.epochs': '--sfp-epochs', 'sfp.every': '--sfp-every', 'finetune.epochs': '--finetune-epochs', 'finetune.mode': '--finetune-mode',
+  'evaluate.images': '--eval-images', 'evaluate.protocol': '--protocol',
+};
+/** A run id names a folder inside --run-dir: no separators, no `..`. */
+const RUN_ID = /^(?!\.{1,2}$)[A-Za-z0-9._-]{1,128}$/;
 
 export async function pruneCommand(argv: string[]): Promise<void> {
-  const flags = parseFlags(argv, Object.fromEntries([
-    'model', 'widerface', 'target', 'target-kind', 'groups', 'bo-init', 'bo-iter', 'images', 'size', 'batch', 'sfp-epochs', 'sfp-every',
-    'finetune-epochs', 'finetune-mode', 'eval-images', 'protocol', 'seed', 'run-dir', 'run-id', 'out',
-  ].map((k) => [k, { type: 'string' as const }])));
+  const count = (min: number) => ({ type: 'int', min }) as const;
+  const flags = parseFlags(argv, {
+    model: { type: 'string' }, widerface: { type: 'string' }, target: { type: 'number', min: 0 },
+    'target-kind': { type: 'string', default: 'parameters', choices: ['parameters', 'macs'] }, groups: GROUPS_FLAG,
+    'bo-init': count(0), 'bo-iter': count(0), images: count(2), size: count(32), batch: count(1), 'sfp-epochs': count(0), 'sfp-every': count(1),
+    'finetune-epochs': count(0), 'finetune-mode': { type: 'string', choices: ['reference', 'masked'] }, 'eval-images': count(0),
+    protocol: { type: 'string', choices: ['single', 'full'] }, seed: { type: 'int', min: 0, default: 0 }, 'run-dir': { type: 'string' },
+    'run-id': { type: 'string', default: 'prune' }, out: { type: 'string' },
+  });
   const dir = requireFlag(flags, 'widerface');
   const out = requireFlag(flags, 'out');
-  let target = Number(requireFlag(flags, 'target'));
+  let target = requireFlag(flags, 'target');
   if (target > 1) target /= 100; // accept 30 as well as 0.3
-  const grouping = GROUPINGS[(flags.groups as string) ?? 'code'];
-  if (!grouping) throw new StudioError('CONFIG_INVALID', `--groups must be one of ${Object.keys(GROUPINGS).join(', ')}`);
+  const runId = flags['run-id'];
+  if (!RUN_ID.test(runId)) throw new StudioError('USAGE', `--run-id "${runId}": use letters, digits, '.', '_' or '-' (it names a folder inside --run-dir)`);
+  await checkOutputFile('out', out);
   const input: PipelineConfigInput = {
     target,
-    targetKind: (flags['target-kind'] as 'parameters' | 'macs') ?? 'parameters',
-    grouping,
-    seed: num(flags.seed) ?? 0,
-    data: { images: num(flags.images), size: num(flags.size), batchSize: num(flags.batch) },
-    bo: { initPoints: num(flags['bo-init']), iterations: num(flags['bo-iter']) },
-    sfp: { epochs: num(flags['sfp-epochs']), every: num(flags['sfp-every']) },
-    finetune: { epochs: num(flags['finetune-epochs']), mode: flags['finetune-mode'] as 'reference' | 'masked' | undefined },
-    evaluate: { images: num(flags['eval-images']), protocol: flags.protocol as 'single' | 'full' | undefined },
+    targetKind: flags['target-kind'] as 'parameters' | 'macs',
+    grouping: groupingOf(flags.groups),
+    seed: flags.seed,
+    data: { images: flags.images, size: flags.size, batchSize: flags.batch },
+    bo: { initPoints: flags['bo-init'], iterations: flags['bo-iter'] },
+    sfp: { epochs: flags['sfp-epochs'], every: flags['sfp-every'] },
+    finetune: { epochs: flags['finetune-epochs'], mode: flags['finetune-mode'] as 'reference' | 'masked' | undefined },
+    evaluate: { images: flags['eval-images'], protocol: flags.protocol as 'single' | 'full' | undefined },
   };
   // Drop unset fields so the defaults apply.
   for (const part of Object.values(input)) if (part && typeof part === 'object' && !('groups' in part)) for (const [k, v] of Object.entries(part)) if (v === undefined) delete (part as Record<string, unknown>)[k];
   const config = validatePipelineConfig(input);
+  const runDir = flags['run-dir'] ?? join(process.cwd(), '.bfpgm-runs');
+  const store = createFsRunStore(runDir);
+  // A second process on the same run is refused (the browser holds a Web Lock per run instead);
+  // the lock goes when this process exits, however it exits.
+  await acquireRunLock(runDir, runId);
   const pretrained = await loadStateDict(requireFlag(flags, 'model'));
-  const backend = await selectNodeBackend(flags.backend as string | undefined);
+  const backend = await selectNodeBackend(flags.backend);
   const pool = widerSampleSource(dir, 'train', await widerEntries(dir, { split: 'train', size: config.data.images, seed: config.seed }));
   const gt = config.evaluate.images > 0 ? await readValGroundTruth(dir) : null;
   const evaluation = gt ? { gt, refs: await presentValImages(dir, gt), loadImage: loadValImage(dir) } : undefined;
-  const runDir = (flags['run-dir'] as string) ?? join(process.cwd(), '.bfpgm-runs');
-  const runId = (flags['run-id'] as string) ?? 'prune';
-  const store = createFsRunStore(runDir);
   const state = await runPipeline({
-    runId, pretrained, config: input, data: { pool, evaluation }, store,
+    runId, pretrained, config: input, data: { pool, evaluation }, store, settingName: (path) => FLAG_OF_SETTING[path] ?? path,
     onEvent: (e) => {
       if (e.type === 'stage') process.stderr.write(`\n== ${e.stage}\n`);
       else if (e.type === 'trial') process.stderr.write(`\ntrial ${e.trial.index}: rates ${e.trial.rates.map((r) => r.toFixed(3)).join(',')} sparsity ${(100 * e.trial.sparsity).toFixed(2)} % penalty ${e.trial.penalty.toFixed(3)} objective ${e.trial.objective.toFixed(4)}\n`);
@@ -61,8 +78,8 @@ export async function pruneCommand(argv: string[]): Promise<void> {
       else if (e.type === 'evaluation-progress' && (e.done % 10 === 0 || e.done === e.total)) process.stderr.write(`\rAP ${e.which}: ${e.done}/${e.total}   `);
     },
   });
-  const final = await store.loadWeights(runId, 'final');
-  await writeFile(out, writeCheckpoint(final!));
+  const final = await loadRunWeights(store, runId, 'final');
+  await writeFile(out, writeCheckpoint(final));
   await writeFile(join(runDir, runId, 'trials.csv'), trialsCsv(state));
   await writeFile(join(runDir, runId, 'epochs.csv'), epochsCsv(state));
   const result = {
