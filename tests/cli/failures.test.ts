@@ -62,10 +62,13 @@ function widerWithDanglingImage(dir: string): string {
 }
 
 /** Tiny prune flags (one BO probe at 64 px, no SFP/fine-tune epochs, no AP) in `runDir`. */
-const tinyPrune = (runDir: string, extra: string[] = []) => [
-  'prune', '--model', MODEL(), '--widerface', WIDER(), '--target', '0.3', '--bo-init', '0', '--bo-iter', '0', '--images', '4', '--size', '64',
-  '--batch', '2', '--sfp-epochs', '0', '--finetune-epochs', '0', '--eval-images', '0', '--run-dir', runDir, '--run-id', 'r', '--out', join(runDir, 'out.pth'), ...extra,
-];
+function tinyPrune(runDir: string, extra: string[] = []): string[] {
+  mkdirSync(runDir, { recursive: true });
+  return [
+    'prune', '--model', MODEL(), '--widerface', WIDER(), '--target', '0.3', '--bo-init', '0', '--bo-iter', '0', '--images', '4', '--size', '64',
+    '--batch', '2', '--sfp-epochs', '0', '--finetune-epochs', '0', '--eval-images', '0', '--run-dir', runDir, '--run-id', 'r', '--out', join(runDir, 'out.pth'), ...extra,
+  ];
+}
 
 describe.skipIf(!HAS_SHARED)('cli failures: crafted inputs', () => {
   const dir = mkdtempSync(join(tmpdir(), 'bfpgm-cli-fail-'));
@@ -140,25 +143,41 @@ describe.skipIf(!HAS_SHARED)('cli failures: crafted inputs', () => {
 
   it('a second process on the same run id is refused while the first runs; a killed owner\'s lock is taken over', async () => {
     const runDir = join(dir, 'runs-busy');
-    const holder = spawn(TSX, ['-e', `import { acquireRunLock } from './src/platform/node/run-lock.ts'; await acquireRunLock(${JSON.stringify(runDir)}, 'r'); console.log('locked'); setInterval(() => {}, 1000);`], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
+    // tsx runs the script in a child node process: the lock's owner is that process, which prints its pid.
+    const script = `import { acquireRunLock } from './src/platform/node/run-lock.ts'; acquireRunLock(${JSON.stringify(runDir)}, 'r').then(() => { console.log('locked ' + process.pid); setInterval(() => {}, 1000); });`;
+    const holder = spawn(TSX, ['-e', script], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
+    let ownerPid = 0;
     try {
-      await new Promise<void>((resolve, reject) => {
-        holder.stdout!.on('data', (d: Buffer) => d.toString().includes('locked') && resolve());
+      ownerPid = await new Promise<number>((resolve, reject) => {
+        holder.stdout!.on('data', (d: Buffer) => {
+          const m = /locked (\d+)/.exec(d.toString());
+          if (m) resolve(Number(m[1]));
+        });
         holder.on('exit', (code) => reject(new Error(`lock holder exited (${code})`)));
       });
       const second = await cli(tinyPrune(runDir));
-      expectCleanFailure(second, 'RUN_BUSY', 1, new RegExp(`run r in .* is being run by process ${holder.pid} `));
+      expectCleanFailure(second, 'RUN_BUSY', 1, new RegExp(`run r in .* is being run by process ${ownerPid} `));
     } finally {
+      if (ownerPid) process.kill(ownerPid, 'SIGKILL');
       holder.kill('SIGKILL');
     }
-    await new Promise((r) => holder.once('exit', r).exitCode !== null && r(null));
-    // The killed holder left its lock file; its pid is gone, so the next run takes it over and finishes.
+    // The killed owner left its lock file; its pid is gone, so the next run takes it over and finishes.
+    for (let i = 0; i < 50 && isAlive(ownerPid); i++) await new Promise((r) => setTimeout(r, 100));
     expect(existsSync(join(runDir, 'r', 'run.lock'))).toBe(true);
     const third = await cli([...tinyPrune(runDir), '--json']);
     expect(third.code, third.stderr.slice(-2000)).toBe(0);
     expect(existsSync(join(runDir, 'r', 'run.lock'))).toBe(false);
   }, 600_000);
 });
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 describe.skipIf(!HAS_SHARED)('cli failures: a non-StudioError through every verb', () => {
   const dir = mkdtempSync(join(tmpdir(), 'bfpgm-cli-fault-'));
