@@ -1,8 +1,10 @@
 /**
  * The studio's command line: the same core the browser worker runs, over Node ports.
  * Usage: npm run cli -- <verb> [flags]; every verb takes --json and --backend wasm|cpu.
+ * Failures: `error [CODE]: message` + hint on stderr, exit 1 (2 for usage); see failure.ts.
  */
-import { isStudioError } from '../core/index.ts';
+import { StudioError } from '../core/index.ts';
+import { formatCliFailure, toCliFailure } from './failure.ts';
 import { info } from './commands/info.ts';
 import { detect } from './commands/detect.ts';
 import { evalCommand } from './commands/eval.ts';
@@ -26,8 +28,11 @@ const VERBS: Record<string, { run: Verb; help: string }> = {
 };
 
 function usage(): string {
-  return ['Usage: npm run cli -- <verb> [flags]', '', ...Object.values(VERBS).map((v) => `  ${v.help}`)].join('\n');
+  return ['Usage: npm run cli -- <verb> [flags] [--debug]', '', ...Object.values(VERBS).map((v) => `  ${v.help}`)].join('\n');
 }
+
+// --debug (or BFPGM_DEBUG=1) adds the stack to an error; without it a failure is one line and a hint.
+const DEBUG = process.argv.includes('--debug') || /^(1|true|yes)$/i.test(process.env.BFPGM_DEBUG ?? '');
 
 async function main(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
@@ -35,26 +40,36 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${usage()}\n`);
     return verb ? 0 : 2;
   }
-  const entry = VERBS[verb];
-  if (!entry) {
-    process.stderr.write(`unknown verb '${verb}'\n${usage()}\n`);
-    return 2;
-  }
   try {
-    await entry.run(rest);
+    if (!Object.hasOwn(VERBS, verb)) throw new StudioError('USAGE', `unknown verb '${verb}' (verbs: ${Object.keys(VERBS).join(', ')})`);
+    await VERBS[verb]!.run(rest);
     return 0;
   } catch (e) {
-    if (isStudioError(e)) {
-      process.stderr.write(`error [${e.code}]: ${e.message}\n  ${e.hint}\n`);
-      return 1;
-    }
-    if (e instanceof TypeError && /Unknown option|ERR_PARSE_ARGS/.test(String((e as { code?: string }).code ?? e.message))) {
-      process.stderr.write(`${e.message}\n${usage()}\n`);
-      return 2;
-    }
-    throw e;
+    return report(e);
   }
 }
+
+/** The one place a failure is printed: any thrown value → `error [CODE]: message` + hint; returns the exit status. */
+function report(e: unknown): number {
+  const failure = toCliFailure(e);
+  process.stderr.write(formatCliFailure(failure, DEBUG));
+  return failure.exitCode;
+}
+
+/**
+ * Errors outside the verb's promise chain (a throw in a timer or stream callback, an unawaited
+ * rejection). TF.js's WASM backend (Emscripten glue) adds `uncaughtException`/`unhandledRejection`
+ * listeners that re-throw, which makes Node print a line of ~39 KB of minified source and exit 7;
+ * these listeners are put first, so they report the error our way and end the process before it.
+ */
+let ending = false;
+const failOutsideChain = (e: unknown): void => {
+  if (ending) return;
+  ending = true;
+  process.exit(report(e));
+};
+process.prependListener('uncaughtException', failOutsideChain);
+process.prependListener('unhandledRejection', failOutsideChain);
 
 // Silence TF.js's "install tfjs-node" banner: it cannot install here and WASM is the fast path.
 const warn = console.warn;
@@ -68,4 +83,4 @@ console.log = (...a: unknown[]) => {
   log(...a);
 };
 
-process.exitCode = await main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2).filter((a) => a !== '--debug'));

@@ -30,6 +30,12 @@ export const ERROR_CODES = {
   QUEUE_UNAVAILABLE: 'The job queue (Redis) cannot be reached. Check --queue redis://HOST:PORT and that redis-server (or Valkey) runs there.',
   QUEUE_JOB: 'A queued trial job or its result does not fit this run (different data folder, weights or format). Point every worker at a data folder with the same layout and images.',
   RUN_BUSY: 'Another training or pruning run is in progress (here or in another tab). Pause or cancel it first.',
+  RUN_STATE: 'The saved run record is damaged or was written by another version of the studio. Start a new run (another run id or run folder).',
+  RUN_WEIGHTS_MISSING: 'A weights file this run needs to continue is missing; carrying on would write the wrong model. Start a new run (another run id).',
+  RUN_CONFIG_MISMATCH: 'A run resumes only with the settings it started with. Repeat the original settings, or choose a new run id to start a fresh run.',
+  FILE_IO: 'Check the path: an input must exist and be readable; an output must lie in an existing, writable folder and not be a folder itself.',
+  USAGE: 'Run `npm run cli -- help` for the verbs and their flags.',
+  INTERNAL: 'An unexpected internal error. Re-run with --debug (or BFPGM_DEBUG=1) to see the stack trace, and report it.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

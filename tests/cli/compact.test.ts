@@ -69,13 +69,13 @@ describe.skipIf(!HAS_SHARED)('compact CLI', () => {
     expect(isStudioError(err, 'CONFIG_INVALID')).toBe(true);
   });
 
-  it('rejects an unknown strategy', async () => {
+  it('rejects an unknown strategy as a usage error', async () => {
     let err: unknown;
     try {
       await compact(['--model', sharedPath('models', 'EResFD-60-pruned.pth'), '--out', dir, '--strategy', 'magic']);
     } catch (e) {
       err = e;
     }
-    expect(isStudioError(err, 'CONFIG_INVALID')).toBe(true);
+    expect(isStudioError(err, 'USAGE')).toBe(true);
   });
 });

@@ -26,7 +26,9 @@ describe.skipIf(!HAS_SHARED)('cli prune', () => {
     const trialsIn = () => (existsSync(statePath) ? (JSON.parse(readFileSync(statePath, 'utf8')).bo.trials as Array<{ rates: number[]; objective: number }>) : []);
 
     // First attempt: killed (SIGKILL, no chance to clean up) once two trials are on disk.
-    const child = spawn(TSX, args, { stdio: 'ignore' });
+    // One process (node --import tsx, not the tsx wrapper, whose node child would outlive a SIGKILL and go on
+    // running the same run next to the resumed one — which the run lock now refuses).
+    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: 'ignore' });
     const killedAfter = await new Promise<Array<{ rates: number[]; objective: number }>>((resolve, reject) => {
       const timer = setInterval(() => {
         const t = trialsIn();
@@ -57,5 +59,5 @@ describe.skipIf(!HAS_SHARED)('cli prune', () => {
     const info = JSON.parse((await run(TSX, ['src/cli/main.ts', 'info', '--model', out, '--json'])).stdout);
     expect(info.sparsity).toBeCloseTo(res.sparsity, 9);
     expect(readFileSync(join(dir, 'r', 'trials.csv'), 'utf8').trim().split('\n')).toHaveLength(6);
-  });
+  }, 600_000);
 });

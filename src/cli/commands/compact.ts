@@ -6,7 +6,7 @@
  * the dense model on a fixed 480×640 ramp image (the ONNX file as ONNX Runtime Web runs it).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import {
   BORDER_STRATEGIES,
@@ -29,7 +29,7 @@ import {
   type FaceModel,
 } from '../../core/index.ts';
 import { selectNodeBackend } from '../../platform/node/backends.ts';
-import { loadStateDict, parseFlags, print, requireFlag } from './common.ts';
+import { loadStateDict, parseFlags, prepareOutputFolder, print, requireFlag } from './common.ts';
 
 const H = 480, W = 640;
 
@@ -37,27 +37,25 @@ export async function compact(argv: string[]): Promise<void> {
   const flags = parseFlags(argv, {
     model: { type: 'string' },
     out: { type: 'string' },
-    strategy: { type: 'string', default: DEFAULT_BORDER_STRATEGY },
+    strategy: { type: 'string', default: DEFAULT_BORDER_STRATEGY, choices: BORDER_STRATEGIES },
     report: { type: 'boolean' },
-    format: { type: 'string', default: 'tfjs' },
+    format: { type: 'string', default: 'tfjs', choices: ['tfjs', 'onnx'] },
     dense: { type: 'boolean' },
   });
-  const format = flags.format as string;
-  if (format !== 'tfjs' && format !== 'onnx') throw new StudioError('CONFIG_INVALID', '--format must be tfjs or onnx');
+  const format = flags.format as 'tfjs' | 'onnx';
   if (flags.dense && format !== 'onnx') throw new StudioError('CONFIG_INVALID', '--dense applies to --format onnx only');
   const strategy = flags.strategy as BorderStrategy;
-  if (!BORDER_STRATEGIES.includes(strategy)) throw new StudioError('CONFIG_INVALID', `--strategy must be one of ${BORDER_STRATEGIES.join(', ')}`);
   const modelPath = requireFlag(flags, 'model');
   const outDir = requireFlag(flags, 'out');
+  await prepareOutputFolder('out', outDir);
   const sd = await loadStateDict(modelPath);
-  const backend = await selectNodeBackend(flags.backend as string | undefined);
+  const backend = await selectNodeBackend(flags.backend);
   const dense = createEResFD(sd);
   const { model, analysis } = compactEResFD(sd, { strategy, source: basename(modelPath) });
   try {
     const input = rampInput(H, W);
     let maxAbsDiff: number;
     let files: string[];
-    await mkdir(outDir, { recursive: true });
     if (format === 'onnx') {
       const onnx = exportEResFDOnnx(flags.dense ? denseWeights(sd, basename(modelPath)) : model.weights);
       files = [join(outDir, `${basename(modelPath).replace(/\.pth?$/i, '')}${flags.dense ? '' : '-compact'}.onnx`)];

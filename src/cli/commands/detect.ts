@@ -12,14 +12,13 @@ export async function detect(argv: string[]): Promise<void> {
     model: { type: 'string' },
     image: { type: 'string' },
     protocol: { type: 'string', default: 'single' },
-    threshold: { type: 'string' },
+    threshold: { type: 'number', min: 0, max: 1 },
   });
-  if (flags.protocol !== 'single') throw new StudioError('CONFIG_INVALID', `--protocol ${flags.protocol}: detect supports 'single' (use eval for 'full')`);
-  const threshold = flags.threshold !== undefined ? Number(flags.threshold) : undefined;
-  if (threshold !== undefined && !(threshold >= 0 && threshold <= 1)) throw new StudioError('CONFIG_INVALID', '--threshold must be in [0, 1]');
+  if (flags.protocol !== 'single') throw new StudioError('USAGE', `--protocol ${flags.protocol}: detect supports 'single' (use eval for 'full')`);
+  const threshold = flags.threshold;
   const imagePath = requireFlag(flags, 'image');
   const [sd, image] = await Promise.all([loadStateDict(requireFlag(flags, 'model')), readImageFile(imagePath)]);
-  const backend = await selectNodeBackend(flags.backend as string | undefined);
+  const backend = await selectNodeBackend(flags.backend);
   const model = createEResFD(sd);
   try {
     const res = await detectFaces(model, image, { scoreThreshold: threshold });

@@ -6,7 +6,6 @@
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  StudioError,
   createEResFD,
   evaluateWider,
   parsePredictionTxt,
@@ -18,7 +17,7 @@ import {
 } from '../../core/index.ts';
 import { selectNodeBackend } from '../../platform/node/backends.ts';
 import { loadValImage, presentValImages, readValGroundTruth } from '../../platform/node/wider-folder.ts';
-import { loadStateDict, parseFlags, print, requireFlag } from './common.ts';
+import { loadStateDict, parseFlags, prepareOutputFolder, print, requireFlag } from './common.ts';
 
 async function readPredictionFolder(dir: string): Promise<WiderPredictions> {
   const out: Record<string, Record<string, WiderPrediction[]>> = {};
@@ -36,25 +35,26 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const flags = parseFlags(argv, {
     model: { type: 'string' },
     widerface: { type: 'string' },
-    protocol: { type: 'string', default: 'single' },
+    protocol: { type: 'string', default: 'single', choices: ['single', 'full'] },
     predictions: { type: 'string' },
     save: { type: 'string' },
-    limit: { type: 'string' },
+    limit: { type: 'int', min: 1 },
   });
   const dir = requireFlag(flags, 'widerface');
   const protocol = flags.protocol as WiderProtocol;
-  if (protocol !== 'single' && protocol !== 'full') throw new StudioError('CONFIG_INVALID', '--protocol must be single or full');
+  const save = flags.save;
+  if (save !== undefined) await prepareOutputFolder('save', save);
   const gt = await readValGroundTruth(dir);
   let present = await presentValImages(dir, gt);
-  if (flags.limit !== undefined) present = present.slice(0, Math.max(1, Number(flags.limit)));
+  if (flags.limit !== undefined) present = present.slice(0, flags.limit);
   const t0 = performance.now();
   let predictions: WiderPredictions;
   let backend: string | undefined;
-  if (typeof flags.predictions === 'string') {
+  if (flags.predictions !== undefined) {
     predictions = await readPredictionFolder(flags.predictions);
   } else {
     const sd = await loadStateDict(requireFlag(flags, 'model'));
-    backend = (await selectNodeBackend(flags.backend as string | undefined)).active;
+    backend = (await selectNodeBackend(flags.backend)).active;
     const model = createEResFD(sd);
     try {
       predictions = await predictWider(model, present, loadValImage(dir), {
@@ -65,10 +65,10 @@ export async function evalCommand(argv: string[]): Promise<void> {
             process.stderr.write(`\r${p.done}/${p.total} images, ${rate.toFixed(2)} img/s, ETA ${((p.total - p.done) / rate).toFixed(0)} s   `);
           }
         },
-        onTxt: typeof flags.save === 'string'
+        onTxt: save !== undefined
           ? async (ref, txt) => {
-              await mkdir(join(flags.save as string, ref.event), { recursive: true });
-              await writeFile(join(flags.save as string, ref.event, `${ref.name}.txt`), txt);
+              await mkdir(join(save, ref.event), { recursive: true });
+              await writeFile(join(save, ref.event, `${ref.name}.txt`), txt);
             }
           : undefined,
       });

@@ -13,8 +13,8 @@
  * `zeroed` listing only convs with at least one zeroed filter.
  */
 import { writeFile } from 'node:fs/promises';
-import { applyPlanToStateDict, describeModel, GROUPINGS, planFpgm, planGroupSummary, StudioError, writeCheckpoint } from '../../core/index.ts';
-import { loadStateDict, parseFlags, print, requireFlag } from './common.ts';
+import { applyPlanToStateDict, describeModel, planFpgm, planGroupSummary, StudioError, writeCheckpoint } from '../../core/index.ts';
+import { checkOutputFile, GROUPS_FLAG, groupingOf, loadStateDict, parseFlags, print, requireFlag } from './common.ts';
 
 /** Parses `--rates` into fractions (see the file header for the percent rule). */
 export function parseRates(text: string, groups: number): number[] {
@@ -43,14 +43,14 @@ export interface FpgmCliResult {
 }
 
 export async function fpgm(argv: string[]): Promise<void> {
-  const flags = parseFlags(argv, { model: { type: 'string' }, rates: { type: 'string' }, groups: { type: 'string' }, out: { type: 'string' } });
-  const grouping = GROUPINGS[(flags.groups as string) ?? 'code'];
-  if (!grouping) throw new StudioError('CONFIG_INVALID', `--groups must be one of ${Object.keys(GROUPINGS).join(', ')}`);
+  const flags = parseFlags(argv, { model: { type: 'string' }, rates: { type: 'string' }, groups: GROUPS_FLAG, out: { type: 'string' } });
+  const grouping = groupingOf(flags.groups);
   const rates = parseRates(requireFlag(flags, 'rates'), grouping.groups.length);
+  const out = flags.out;
+  if (out !== undefined) await checkOutputFile('out', out);
   const sd = await loadStateDict(requireFlag(flags, 'model'));
   const plan = planFpgm(sd, grouping, rates);
   const pruned = applyPlanToStateDict(sd, plan);
-  const out = typeof flags.out === 'string' ? flags.out : undefined;
   if (out) await writeFile(out, writeCheckpoint(pruned));
   const result: FpgmCliResult = {
     grouping: grouping.id,

@@ -1,11 +1,10 @@
 /** `info --model X.pth [--json]`: parameters, zero-parameter sparsity (SPEC §3.4), per-group counts. */
-import { describeModel, GROUPINGS, StudioError } from '../../core/index.ts';
-import { loadStateDict, parseFlags, print, requireFlag } from './common.ts';
+import { describeModel } from '../../core/index.ts';
+import { GROUPS_FLAG, groupingOf, loadStateDict, parseFlags, print, requireFlag } from './common.ts';
 
 export async function info(argv: string[]): Promise<void> {
-  const flags = parseFlags(argv, { model: { type: 'string' }, groups: { type: 'string' } });
-  const grouping = GROUPINGS[(flags.groups as string) ?? 'code'];
-  if (!grouping) throw new StudioError('CONFIG_INVALID', `--groups must be one of ${Object.keys(GROUPINGS).join(', ')}`);
+  const flags = parseFlags(argv, { model: { type: 'string' }, groups: GROUPS_FLAG });
+  const grouping = groupingOf(flags.groups);
   const sd = await loadStateDict(requireFlag(flags, 'model'));
   const m = describeModel(sd, grouping);
   const out = {

@@ -11,55 +11,75 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  GROUPINGS, StudioError, epochsCsv, parseTargets, runPipeline, sweepCsv, sweepMarkdown, sweepRow, sweepRunId, trialsCsv, validatePipelineConfig, writeCheckpoint,
+  StudioError, epochsCsv, loadRunWeights, parseTargets, runPipeline, sweepCsv, sweepMarkdown, sweepRow, sweepRunId, trialsCsv, validatePipelineConfig, writeCheckpoint,
   type BatchStrategy, type PipelineConfigInput, type RunState,
 } from '../../core/index.ts';
 import { connectCoordinator } from './prune-queue.ts';
 import { selectNodeBackend } from '../../platform/node/backends.ts';
 import { createFsRunStore } from '../../platform/node/fs-run-store.ts';
+import { acquireRunLock } from '../../platform/node/run-lock.ts';
 import { widerEntries, widerSampleSource } from '../../platform/node/wider-samples.ts';
 import { loadValImage, presentValImages, readValGroundTruth } from '../../platform/node/wider-folder.ts';
-import { loadStateDict, parseFlags, print, requireFlag } from './common.ts';
+import { checkOutputFile, GROUPS_FLAG, prepareOutputFolder, groupingOf, loadStateDict, parseFlags, print, requireFlag } from './common.ts';
 
-const num = (v: unknown): number | undefined => (v === undefined ? undefined : Number(v));
+/** The flag of each pipeline setting, so a refused resume names what to repeat. */
+const FLAG_OF_SETTING: Record<string, string> = {
+  target: '--target', targetKind: '--target-kind', grouping: '--groups', seed: '--seed', pretrained: '--model',
+  'data.images': '--images', 'data.size': '--size', 'data.batchSize': '--batch', 'bo.initPoints': '--bo-init', 'bo.iterations': '--bo-iter',
+  'sfp.epochs': '--sfp-epochs', 'sfp.every': '--sfp-every', 'finetune.epochs': '--finetune-epochs', 'finetune.mode': '--finetune-mode',
+  'evaluate.images': '--eval-images', 'evaluate.protocol': '--protocol',
+};
+/** A run id names a folder inside --run-dir: no separators, no `..`. */
+const RUN_ID = /^(?!\.{1,2}$)[A-Za-z0-9._-]{1,128}$/;
 
 export async function pruneCommand(argv: string[]): Promise<void> {
-  const flags = parseFlags(argv, Object.fromEntries([
-    'model', 'widerface', 'target', 'target-kind', 'groups', 'bo-init', 'bo-iter', 'images', 'size', 'batch', 'sfp-epochs', 'sfp-every',
-    'finetune-epochs', 'finetune-mode', 'eval-images', 'protocol', 'seed', 'run-dir', 'run-id', 'out', 'bo-batch', 'bo-strategy', 'queue', 'targets',
-  ].map((k) => [k, { type: 'string' as const }])));
+  const count = (min: number) => ({ type: 'int', min }) as const;
+  const flags = parseFlags(argv, {
+    model: { type: 'string' }, widerface: { type: 'string' }, target: { type: 'number', min: 0 },
+    'target-kind': { type: 'string', default: 'parameters', choices: ['parameters', 'macs'] }, groups: GROUPS_FLAG,
+    'bo-init': count(0), 'bo-iter': count(0), images: count(2), size: count(32), batch: count(1), 'sfp-epochs': count(0), 'sfp-every': count(1),
+    'finetune-epochs': count(0), 'finetune-mode': { type: 'string', choices: ['reference', 'masked'] }, 'eval-images': count(0),
+    protocol: { type: 'string', choices: ['single', 'full'] }, seed: { type: 'int', min: 0, default: 0 }, 'run-dir': { type: 'string' },
+    'run-id': { type: 'string', default: 'prune' }, out: { type: 'string' },
+    'bo-batch': count(1), 'bo-strategy': { type: 'string', choices: ['constant-liar', 'kriging-believer'] }, queue: { type: 'string' }, targets: { type: 'string' },
+  });
   const dir = requireFlag(flags, 'widerface');
   const out = requireFlag(flags, 'out');
-  if (flags.targets !== undefined && flags.target !== undefined) throw new StudioError('CONFIG_INVALID', 'give either --target or --targets, not both');
-  const targets = flags.targets !== undefined ? parseTargets(flags.targets as string) : null;
-  let target = targets ? targets[0]! : Number(requireFlag(flags, 'target'));
+  if (flags.targets !== undefined && flags.target !== undefined) throw new StudioError('USAGE', 'give either --target or --targets, not both');
+  const targets = flags.targets !== undefined ? parseTargets(flags.targets) : null;
+  let target = targets ? targets[0]! : requireFlag(flags, 'target');
   if (target > 1) target /= 100; // accept 30 as well as 0.3
-  const grouping = GROUPINGS[(flags.groups as string) ?? 'code'];
-  if (!grouping) throw new StudioError('CONFIG_INVALID', `--groups must be one of ${Object.keys(GROUPINGS).join(', ')}`);
+  const runId = flags['run-id'];
+  if (!RUN_ID.test(runId)) throw new StudioError('USAGE', `--run-id "${runId}": use letters, digits, '.', '_' or '-' (it names a folder inside --run-dir)`);
+  if (targets) await prepareOutputFolder('out', out);
+  else await checkOutputFile('out', out);
   const input: PipelineConfigInput = {
     target,
-    targetKind: (flags['target-kind'] as 'parameters' | 'macs') ?? 'parameters',
-    grouping,
-    seed: num(flags.seed) ?? 0,
-    data: { images: num(flags.images), size: num(flags.size), batchSize: num(flags.batch) },
-    bo: { initPoints: num(flags['bo-init']), iterations: num(flags['bo-iter']), batch: num(flags['bo-batch']), batchStrategy: flags['bo-strategy'] as BatchStrategy | undefined },
-    sfp: { epochs: num(flags['sfp-epochs']), every: num(flags['sfp-every']) },
-    finetune: { epochs: num(flags['finetune-epochs']), mode: flags['finetune-mode'] as 'reference' | 'masked' | undefined },
-    evaluate: { images: num(flags['eval-images']), protocol: flags.protocol as 'single' | 'full' | undefined },
+    targetKind: flags['target-kind'] as 'parameters' | 'macs',
+    grouping: groupingOf(flags.groups),
+    seed: flags.seed,
+    data: { images: flags.images, size: flags.size, batchSize: flags.batch },
+    bo: { initPoints: flags['bo-init'], iterations: flags['bo-iter'], batch: flags['bo-batch'], batchStrategy: flags['bo-strategy'] as BatchStrategy | undefined },
+    sfp: { epochs: flags['sfp-epochs'], every: flags['sfp-every'] },
+    finetune: { epochs: flags['finetune-epochs'], mode: flags['finetune-mode'] as 'reference' | 'masked' | undefined },
+    evaluate: { images: flags['eval-images'], protocol: flags.protocol as 'single' | 'full' | undefined },
   };
   // Drop unset fields so the defaults apply.
   for (const part of Object.values(input)) if (part && typeof part === 'object' && !('groups' in part)) for (const [k, v] of Object.entries(part)) if (v === undefined) delete (part as Record<string, unknown>)[k];
   const config = validatePipelineConfig(input);
+  const runDir = flags['run-dir'] ?? join(process.cwd(), '.bfpgm-runs');
+  const store = createFsRunStore(runDir);
+  // A second process on the same run is refused (the browser holds a Web Lock per run instead);
+  // the lock goes when this process exits, however it exits.
+  await acquireRunLock(runDir, runId);
   const pretrained = await loadStateDict(requireFlag(flags, 'model'));
-  const backend = await selectNodeBackend(flags.backend as string | undefined);
+  const backend = await selectNodeBackend(flags.backend);
   let skippedBoxes = 0;
   const entries = await widerEntries(dir, { split: 'train', size: config.data.images, seed: config.seed, onSkippedBox: () => void skippedBoxes++ });
   const pool = widerSampleSource(dir, 'train', entries);
   const gt = config.evaluate.images > 0 ? await readValGroundTruth(dir) : null;
   const evaluation = gt ? { gt, refs: await presentValImages(dir, gt), loadImage: loadValImage(dir) } : undefined;
-  const runDir = (flags['run-dir'] as string) ?? join(process.cwd(), '.bfpgm-runs');
-  const runId = (flags['run-id'] as string) ?? 'prune';
-  const coordinator = flags.queue ? await connectCoordinator(flags.queue as string, pretrained, entries) : null;
+  const coordinator = flags.queue ? await connectCoordinator(flags.queue, pretrained, entries) : null;
   try {
     if (targets) {
       await mkdir(out, { recursive: true });
@@ -84,9 +104,9 @@ export async function pruneCommand(argv: string[]): Promise<void> {
   }
 
   async function pruneOnce(runInput: PipelineConfigInput, id: string, outPath: string) {
-    const store = coordinator ? coordinator.mirror(createFsRunStore(runDir)) : createFsRunStore(runDir);
+    const runStore = coordinator ? coordinator.mirror(store) : store;
     const state = await runPipeline({
-      runId: id, pretrained, config: runInput, data: { pool, evaluation }, store,
+      runId: id, pretrained, config: runInput, data: { pool, evaluation }, store: runStore, settingName: (path) => FLAG_OF_SETTING[path] ?? path,
       ...(coordinator ? { trialExecutor: coordinator.executor(join(runDir, id)) } : {}),
       onEvent: (e) => {
         if (e.type === 'stage') process.stderr.write(`\n== ${e.stage}\n`);
@@ -96,8 +116,8 @@ export async function pruneCommand(argv: string[]): Promise<void> {
         else if (e.type === 'evaluation-progress' && (e.done % 10 === 0 || e.done === e.total)) process.stderr.write(`\rAP ${e.which}: ${e.done}/${e.total}   `);
       },
     });
-    const final = await store.loadWeights(id, 'final');
-    await writeFile(outPath, writeCheckpoint(final!));
+    const final = await loadRunWeights(runStore, id, 'final');
+    await writeFile(outPath, writeCheckpoint(final));
     await writeFile(join(runDir, id, 'trials.csv'), trialsCsv(state));
     await writeFile(join(runDir, id, 'epochs.csv'), epochsCsv(state));
     return state;

@@ -5,34 +5,24 @@
  * preprocessing, so epochs are comparable).
  */
 import { writeFile } from 'node:fs/promises';
-import { StudioError, createTrainableEResFD, createTrainer, writeCheckpoint, type EpochRecord } from '../../core/index.ts';
+import { createTrainableEResFD, createTrainer, writeCheckpoint, type EpochRecord } from '../../core/index.ts';
 import { selectNodeBackend } from '../../platform/node/backends.ts';
 import { widerEntries, widerSampleSource, type SkippedBox } from '../../platform/node/wider-samples.ts';
-import { loadStateDict, parseFlags, print, requireFlag } from './common.ts';
-
-const int = (v: unknown, name: string, fallback?: number): number => {
-  if (v === undefined && fallback !== undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new StudioError('CONFIG_INVALID', `--${name} must be a positive integer`);
-  return n;
-};
+import { checkOutputFile, loadStateDict, parseFlags, print, requireFlag } from './common.ts';
 
 export async function trainCommand(argv: string[]): Promise<void> {
   const flags = parseFlags(argv, {
-    model: { type: 'string' }, widerface: { type: 'string' }, epochs: { type: 'string' }, images: { type: 'string' },
-    size: { type: 'string' }, out: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
-    'weight-decay': { type: 'string' }, 'val-images': { type: 'string' }, seed: { type: 'string' },
+    model: { type: 'string' }, widerface: { type: 'string' }, epochs: { type: 'int', min: 1, default: 1 }, images: { type: 'int', min: 1, default: 64 },
+    size: { type: 'int', min: 32, default: 640 }, out: { type: 'string' }, batch: { type: 'int', min: 1, default: 8 }, lr: { type: 'number', min: 0, default: 1e-3 },
+    'weight-decay': { type: 'number', min: 0, default: 5e-4 }, 'val-images': { type: 'int', min: 1, default: 16 }, seed: { type: 'int', min: 0, default: 0 },
   });
   const dir = requireFlag(flags, 'widerface');
-  const epochs = int(flags.epochs, 'epochs', 1);
-  const images = int(flags.images, 'images', 64);
-  const size = int(flags.size, 'size', 640);
-  const batchSize = int(flags.batch, 'batch', 8);
-  const valImages = int(flags['val-images'], 'val-images', 16);
-  const seed = flags.seed !== undefined ? Number(flags.seed) : 0;
+  const { epochs, images, size, batch: batchSize, seed } = flags;
+  const valImages = flags['val-images'];
   const out = requireFlag(flags, 'out');
+  await checkOutputFile('out', out);
   const sd = await loadStateDict(requireFlag(flags, 'model'));
-  const backend = await selectNodeBackend(flags.backend as string | undefined);
+  const backend = await selectNodeBackend(flags.backend);
   // Lists are checked before the first epoch: missing images fail here, boxes outside their image are counted.
   const skipped: SkippedBox[] = [];
   const onSkippedBox = (b: SkippedBox) => void skipped.push(b);
@@ -42,8 +32,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const model = createTrainableEResFD(sd);
   const trainer = createTrainer(model, train, val, {
     size, batchSize, seed,
-    lr: flags.lr !== undefined ? Number(flags.lr) : 1e-3,
-    weightDecay: flags['weight-decay'] !== undefined ? Number(flags['weight-decay']) : 5e-4,
+    lr: flags.lr,
+    weightDecay: flags['weight-decay'],
   }, {
     onProgress: (p) => process.stderr.write(`\repoch ${p.epoch + 1}/${epochs} step ${p.step}/${p.steps} loss_l ${p.lossL.toFixed(3)} loss_c ${p.lossC.toFixed(3)} ${p.imagesPerSec.toFixed(2)} img/s ETA ${p.etaSeconds.toFixed(0)} s   `),
   });

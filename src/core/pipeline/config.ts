@@ -136,6 +136,33 @@ export function validatePipelineConfig(input: PipelineConfigInput = {}, base: Pi
   return c;
 }
 
+export interface SettingDifference {
+  /** Dotted path of the setting (`target`, `data.images`, `grouping`). */
+  path: string;
+  stored: unknown;
+  requested: unknown;
+}
+
+/**
+ * The settings in which two configs differ, leaf by leaf (a grouping counts as one setting, named by
+ * its id). A run resumed with other settings would report new settings next to old results.
+ */
+export function pipelineConfigDifferences(stored: PipelineConfig, requested: PipelineConfig): SettingDifference[] {
+  const out: SettingDifference[] = [];
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  const walk = (a: unknown, b: unknown, path: string) => {
+    const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+    if (path !== 'grouping' && isRecord(a) && isRecord(b)) {
+      for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) walk(a[k], b[k], path ? `${path}.${k}` : k);
+    } else if (!same(a, b)) {
+      const label = (v: unknown) => (path === 'grouping' && isRecord(v) ? v.id : v);
+      out.push({ path, stored: label(a), requested: label(b) });
+    }
+  };
+  walk(stored, requested, '');
+  return out;
+}
+
 /**
  * A rough duration estimate (seconds) from measured training throughput (images/s at the run's
  * size) so the studio can show what a budget costs before it starts. Skipped BO trials cost ~0.

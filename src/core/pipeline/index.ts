@@ -1,7 +1,7 @@
 /** Public API of the B-FPGM pipeline. */
-export { DEFAULT_PIPELINE_CONFIG, REFERENCE_PIPELINE_CONFIG, validatePipelineConfig, estimatePipelineSeconds, type PipelineConfig, type PipelineConfigInput, type TargetKind, type TrialScore } from './config.ts';
+export { DEFAULT_PIPELINE_CONFIG, REFERENCE_PIPELINE_CONFIG, validatePipelineConfig, estimatePipelineSeconds, pipelineConfigDifferences, type SettingDifference, type PipelineConfig, type PipelineConfigInput, type TargetKind, type TrialScore } from './config.ts';
 export { STAGES, trialsCsv, epochsCsv, type RunState, type TrialRecord, type EpochRow, type EvaluationRecord, type StageName } from './records.ts';
-export { createMemoryRunStore, type RunStore } from './run-store.ts';
+export { checkRunRecord, createMemoryRunStore, loadRunWeights, type RunStore } from './run-store.ts';
 export { runPipeline, splitPool, createTrialRunner, type PipelineData, type PipelineEvent, type RunPipelineOptions, type TrialExecutor, type TrialOutcome, type TrialRequest } from './pipeline.ts';
 export {
   createQueuedTrialExecutor, createTrialJobRunner, createTrialLedger, digestText, poolDigest, stateDictDigest, trialIdOf, validateTrialJob, validateTrialJobResult,

@@ -23,9 +23,9 @@ import { predictWider, type WiderImageRef } from '../eval/predict-wider.ts';
 import { evaluateWider } from '../eval/evaluate-wider.ts';
 import { widerImageKey, type WiderGroundTruth } from '../dataset/wider-ground-truth.ts';
 import { createRng } from '../util/random.ts';
-import { validatePipelineConfig, type PipelineConfig, type PipelineConfigInput } from './config.ts';
-import type { EpochRow, EvaluationRecord, RunState, StageName, TrialRecord } from './records.ts';
-import type { RunStore } from './run-store.ts';
+import { pipelineConfigDifferences, validatePipelineConfig, type PipelineConfig, type PipelineConfigInput } from './config.ts';
+import { STAGES, type EpochRow, type EvaluationRecord, type RunState, type StageName, type TrialRecord } from './records.ts';
+import { checkRunRecord, loadRunWeights, type RunStore } from './run-store.ts';
 import { poolSplitSizes } from './budget.ts';
 
 export interface PipelineData {
@@ -65,8 +65,13 @@ export interface TrialExecutor {
 export interface RunPipelineOptions {
   runId: string;
   pretrained: StateDict;
-  /** Used only when the run is new; a resumed run keeps its stored config. */
+  /**
+   * The settings of a new run. Given for a stored run, they must equal its stored settings
+   * (RUN_CONFIG_MISMATCH otherwise); omitted, a stored run resumes with its own.
+   */
   config?: PipelineConfigInput;
+  /** How a setting is called where the caller took it from (the CLI: `data.images` → `--images`). */
+  settingName?: (path: string) => string;
   data: PipelineData;
   store: RunStore;
   signal?: AbortSignal;
@@ -81,10 +86,10 @@ export interface RunPipelineOptions {
 const nowIso = (): string => new Date().toISOString();
 const seconds = (t0: number): number => (performance.now() - t0) / 1000;
 
-function newState(runId: string, config: PipelineConfig): RunState {
+function newState(runId: string, config: PipelineConfig, pretrainedDigest: string): RunState {
   const t = nowIso();
   return {
-    format: 'bfpgm-run', version: 1, id: runId, createdAt: t, updatedAt: t, config,
+    format: 'bfpgm-run', version: 1, id: runId, createdAt: t, updatedAt: t, config, pretrainedDigest,
     stage: 'bo', status: 'running',
     bo: { optimizer: null, trials: [], bestRates: null },
     epochs: [], sfpEpochsDone: 0, finetuneEpochsDone: 0, plan: null,
@@ -163,10 +168,42 @@ function sparsityFraction(sd: StateDict): number {
   return describeModel(sd).sparsity / 100;
 }
 
+/** FNV-1a over names, shapes and bytes: tells whether a resumed run got the model it started from. */
+export function stateDictDigest(sd: StateDict): string {
+  let h = 0x811c9dc5;
+  const mix = (bytes: Uint8Array) => {
+    for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  };
+  const text = new TextEncoder();
+  for (const [key, t] of [...sd].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    mix(text.encode(`${key}:${t.dtype}:${t.shape.join('x')};`));
+    mix(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  }
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
+
+/** A stored run resumes only with its own settings and pretrained model, and only from a record this code reads. */
+async function loadOrCreateState(options: RunPipelineOptions, digest: string): Promise<RunState> {
+  const { runId, store } = options;
+  const stored = await store.loadState(runId);
+  if (!stored) return newState(runId, validatePipelineConfig(options.config), digest);
+  const state = checkRunRecord<RunState>(stored, 'bfpgm-run', 1, runId);
+  if (!STAGES.includes(state.stage)) throw new StudioError('RUN_STATE', `run ${runId}: the saved state names an unknown stage ${JSON.stringify(state.stage)}`);
+  const name = options.settingName ?? ((p: string) => p);
+  const differences = options.config ? pipelineConfigDifferences(state.config, validatePipelineConfig(options.config)) : [];
+  if (state.pretrainedDigest && state.pretrainedDigest !== digest) differences.push({ path: 'pretrained', stored: `model ${state.pretrainedDigest}`, requested: `model ${digest}` });
+  if (differences.length > 0) {
+    const list = differences.map((d) => `${name(d.path)} ${JSON.stringify(d.stored)} (now ${JSON.stringify(d.requested)})`).join(', ');
+    throw new StudioError('RUN_CONFIG_MISMATCH', `run ${runId} was started (${state.status}, stage ${state.stage}) with other settings: ${list}. It was not resumed.`);
+  }
+  return state;
+}
+
 export async function runPipeline(options: RunPipelineOptions): Promise<RunState> {
   const { runId, pretrained, data, store, signal, onEvent } = options;
   const emit = (e: PipelineEvent) => onEvent?.(e);
-  let state = (await store.loadState(runId)) ?? newState(runId, validatePipelineConfig(options.config));
+  const state = await loadOrCreateState(options, stateDictDigest(pretrained));
+  if (state.stage === 'done') return state; // finished: its record stays as it is
   const cfg = state.config;
   const save = async () => {
     state.updatedAt = nowIso();
@@ -205,7 +242,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunState
     }
     if (state.stage === 'export') {
       emit({ type: 'stage', stage: 'export' });
-      const final = (await store.loadWeights(runId, 'finetune')) ?? (await store.loadWeights(runId, 'sfp')) ?? pretrained;
+      const final = await loadRunWeights(store, runId, 'finetune');
       await store.saveWeights(runId, 'final', final);
       const info = describeModel(final);
       state.result = { sparsity: info.sparsity / 100, macsRemoved: state.plan ? macsRemoved(state.plan, ...cfg.macsSize).fraction : 0, parameters: info.parameters };
@@ -281,8 +318,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunState
   }
 
   async function runSfp(): Promise<void> {
-    let weights = state.sfpEpochsDone > 0 ? await store.loadWeights(runId, 'sfp') : pretrained;
-    if (!weights) throw new StudioError('NOT_FOUND', `run ${runId}: SFP weights missing`);
+    let weights = state.sfpEpochsDone > 0 ? await loadRunWeights(store, runId, 'sfp') : pretrained;
     const E = cfg.sfp.epochs;
     for (let e = state.sfpEpochsDone; e < E; e++) {
       abortIfNeeded(signal);
@@ -316,8 +352,8 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunState
   }
 
   async function runFinetune(): Promise<void> {
-    const start = state.finetuneEpochsDone > 0 ? await store.loadWeights(runId, 'finetune') : ((await store.loadWeights(runId, 'sfp')) ?? pretrained);
-    if (!start) throw new StudioError('NOT_FOUND', `run ${runId}: fine-tune weights missing`);
+    // Fine-tuning starts from SFP's weights; from the pretrained ones only when the run has no SFP epochs.
+    const start = state.finetuneEpochsDone > 0 ? await loadRunWeights(store, runId, 'finetune') : state.sfpEpochsDone > 0 ? await loadRunWeights(store, runId, 'sfp') : pretrained;
     // Prune once with the best rates (hard), then train (`main_finetune.py`).
     state.plan ??= planFpgm(start, cfg.grouping, rates());
     const weights = applyPlanToStateDict(start, state.plan);
@@ -377,7 +413,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunState
       emit({ type: 'evaluation', which: 'before', record: state.evaluation.before, done: refs.length, total: refs.length });
     }
     if (!state.evaluation.after) {
-      const final = (await store.loadWeights(runId, 'finetune')) ?? pretrained;
+      const final = await loadRunWeights(store, runId, 'finetune');
       state.evaluation.after = await score('after', final);
       await save();
       emit({ type: 'evaluation', which: 'after', record: state.evaluation.after, done: refs.length, total: refs.length });

@@ -58,6 +58,8 @@ export interface RunState {
   createdAt: string;
   updatedAt: string;
   config: PipelineConfig;
+  /** `stateDictDigest` of the pretrained weights the run started from (absent in records written before it). */
+  pretrainedDigest?: string;
   /** Stage to run next (its own progress fields say where inside it). */
   stage: StageName;
   status: 'running' | 'paused' | 'done' | 'failed';

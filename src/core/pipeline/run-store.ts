@@ -4,6 +4,7 @@
  * browser and by a folder in Node; an in-memory store serves tests. The same port serves pipeline
  * runs (`RunState`) and plain training runs (`TrainingRunState`, which also keeps Adam's moments).
  */
+import { StudioError } from '../errors.ts';
 import type { StateDict } from '../types.ts';
 import type { AdamState } from '../train/adam.ts';
 import type { RunState } from './records.ts';
@@ -17,6 +18,31 @@ export interface RunStore<S extends { id: string } = RunState> {
   /** Optimiser state by tag (a training run resumes with its Adam moments and step counts). */
   saveOptimizer(runId: string, tag: string, state: AdamState): Promise<void>;
   loadOptimizer(runId: string, tag: string): Promise<AdamState | null>;
+}
+
+/**
+ * Weights a run cannot go on without. Missing is an error, never a fallback to other weights: a
+ * resumed run that quietly used the pretrained model would export the unpruned network under the
+ * pruned run's numbers.
+ */
+export async function loadRunWeights(store: Pick<RunStore<{ id: string }>, 'loadWeights'>, runId: string, tag: string): Promise<StateDict> {
+  const sd = await store.loadWeights(runId, tag);
+  if (!sd) throw new StudioError('RUN_WEIGHTS_MISSING', `run ${runId}: its ${tag} weights are missing (deleted or never written), so the run cannot continue`);
+  return sd;
+}
+
+/**
+ * What a store returned, checked before a run trusts it: a record of `format`, the `version` this
+ * code writes, for this run id. A record from another version is refused rather than misread.
+ */
+export function checkRunRecord<S extends { id: string }>(value: unknown, format: string, version: number, runId: string): S {
+  const bad = (why: string) => new StudioError('RUN_STATE', `run ${runId}: the saved state ${why}`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad('is not a run record');
+  const r = value as { format?: unknown; version?: unknown; id?: unknown };
+  if (r.format !== format) throw bad(`is not a ${format} record (format ${JSON.stringify(r.format)})`);
+  if (r.version !== version) throw bad(`has version ${JSON.stringify(r.version)}; this studio reads version ${version}`);
+  if (r.id !== runId) throw bad(`belongs to run ${JSON.stringify(r.id)}`);
+  return value as S;
 }
 
 const copySd = (sd: StateDict): StateDict =>

@@ -8,6 +8,7 @@ export {
   PRUNABLE_MODULES,
   canonicalModule,
   createGrouping,
+  findGrouping,
   validateGrouping,
   groupConvs,
   groupIndexOfKey,

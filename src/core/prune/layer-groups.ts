@@ -100,6 +100,11 @@ export const GROUPINGS: Record<string, Grouping> = {
   [FINE_GROUPING.id]: FINE_GROUPING,
 };
 
+/** A built-in grouping by id; own keys only, so `__proto__` or `constructor` name no grouping. */
+export function findGrouping(id: string): Grouping | undefined {
+  return Object.hasOwn(GROUPINGS, id) ? GROUPINGS[id] : undefined;
+}
+
 /** Modules a group may name: every owner of a non-head conv (base.conv1..4, base.m0.layer1..12), in order. */
 export const PRUNABLE_MODULES: readonly string[] = Object.freeze([
   ...new Set(CONVS.filter((c) => c.role !== 'loc' && c.role !== 'conf').map((c) => c.owner)),

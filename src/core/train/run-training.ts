@@ -12,7 +12,7 @@
 import { StudioError } from '../errors.ts';
 import type { StateDict } from '../types.ts';
 import { createTrainableEResFD } from '../model/eresfd/trainable.ts';
-import type { RunStore } from '../pipeline/run-store.ts';
+import { checkRunRecord, type RunStore } from '../pipeline/run-store.ts';
 import type { SampleSource } from './sample-source.ts';
 import type { AdamState } from './adam.ts';
 import { createTrainer, validateTrainConfig, type EpochRecord, type StepProgress } from './trainer.ts';
@@ -100,7 +100,8 @@ export async function runTraining(options: RunTrainingOptions): Promise<Training
   const { runId, store, signal, data } = options;
   const emit = (e: TrainingEvent) => options.onEvent?.(e);
   const t = nowIso();
-  const state: TrainingRunState = (await store.loadState(runId)) ?? {
+  const stored = await store.loadState(runId);
+  const state: TrainingRunState = stored ? checkRunRecord<TrainingRunState>(stored, 'bfpgm-training', 1, runId) : {
     format: 'bfpgm-training', version: 1, id: runId, createdAt: t, updatedAt: t,
     config: validateTrainingRunConfig(options.config), status: 'running', epochsDone: 0, epochs: [], checkpoint: null,
   };

@@ -7,7 +7,7 @@
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadEResFDCheckpoint, writeCheckpoint, type AdamState, type RunState, type RunStore } from '../../core/index.ts';
+import { loadEResFDCheckpoint, StudioError, writeCheckpoint, type AdamState, type RunState, type RunStore } from '../../core/index.ts';
 
 async function atomicWrite(path: string, data: string | Uint8Array): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
@@ -18,6 +18,15 @@ async function atomicWrite(path: string, data: string | Uint8Array): Promise<voi
 interface AdamHeader {
   config: AdamState['config'];
   params: Array<{ name: string; step: number; length: number }>;
+}
+
+/** JSON the store wrote; anything else (truncated, edited by hand) is RUN_STATE, not a SyntaxError. */
+function parseRecord<T>(text: string, path: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch (e) {
+    throw new StudioError('RUN_STATE', `${path} is not valid JSON (${(e as Error).message})`, { cause: e });
+  }
 }
 
 async function readIfExists(path: string): Promise<Buffer | null> {
@@ -37,12 +46,9 @@ export function createFsRunStore<S extends { id: string } = RunState>(dir: strin
   };
   return {
     async loadState(id) {
-      try {
-        return JSON.parse(await readFile(join(dir, id, 'state.json'), 'utf8')) as S;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-        throw e;
-      }
+      const path = join(dir, id, 'state.json');
+      const text = await readIfExists(path);
+      return text ? parseRecord<S>(text.toString('utf8'), path) : null;
     },
     async saveState(state) {
       await atomicWrite(join(await runDir(state.id), 'state.json'), JSON.stringify(state, null, 1));
@@ -77,7 +83,7 @@ export function createFsRunStore<S extends { id: string } = RunState>(dir: strin
     async loadOptimizer(id, tag) {
       const [json, bin] = await Promise.all([readIfExists(join(dir, id, `${tag}.adam.json`)), readIfExists(join(dir, id, `${tag}.adam.bin`))]);
       if (!json || !bin) return null;
-      const header = JSON.parse(json.toString('utf8')) as AdamHeader;
+      const header = parseRecord<AdamHeader>(json.toString('utf8'), join(dir, id, `${tag}.adam.json`));
       const values = new Float32Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
       const params: AdamState['params'] = {};
       let at = 0;

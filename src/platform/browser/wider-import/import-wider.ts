@@ -2,9 +2,10 @@
  * Imports WIDER FACE split subsets into IndexedDB (runs in the import worker):
  * 1. prepare: index the sources, parse the annotation txt and the val .mat files (prepare-wider.ts);
  * 2. per split: pick the seeded, event-stratified subset (core `selectSubset`), derive the dataset id
- *    from the content (an identical dataset already stored is left as it is), check every chosen
- *    image exists;
- * 3. under a cross-tab lock: sweep unfinished imports, then read only the chosen JPEGs (zip entries
+ *    from the content, check every chosen image exists;
+ * 3. under a cross-tab lock: skip the splits whose identical dataset is already stored (checked here,
+ *    not before: a second tab importing the same subset must not rewrite, and on cancel delete, the
+ *    images the first tab's dataset points to), sweep unfinished imports, then read only the chosen JPEGs (zip entries
  *    via coalesced `Blob.slice()` reads streamed through fflate, loose files directly), check each
  *    one's JPEG structure and write them in transactional batches tagged with the import id;
  * 4. write the dataset records last (one transaction). Any failure or cancel deletes the batches.
@@ -92,21 +93,24 @@ export async function importWider(sources: readonly ImportSource[], plan: Import
   for (const split of WIDER_SPLITS) {
     const choice = plan[split];
     if (!choice) continue;
-    const w = await planSplit(prepared, split, choice);
-    const existing = await findDataset(w.id);
-    if (existing) outcome.datasets.push({ id: w.id, split, images: existing.images, faces: existing.faces, status: 'unchanged' });
-    else work.push(w);
+    work.push(await planSplit(prepared, split, choice));
   }
-  if (work.length === 0) return outcome;
   signal?.throwIfAborted();
 
-  const total = work.reduce((n, w) => n + w.selected.length, 0);
-  const bytesTotal = work.reduce((n, w) => n + w.selected.reduce((b, s) => b + s.item.bytes, 0), 0);
-  let done = 0;
-  let bytesDone = 0;
-  let lastReport = 0;
-
   await withImportLock(signal, async () => {
+    // Image ids derive from the dataset id, so an import of a stored dataset would overwrite its images.
+    for (const w of [...work]) {
+      const existing = await findDataset(w.id);
+      if (!existing) continue;
+      outcome.datasets.push({ id: w.id, split: w.split, images: existing.images, faces: existing.faces, status: 'unchanged' });
+      work.splice(work.indexOf(w), 1);
+    }
+    if (work.length === 0) return;
+    const total = work.reduce((n, w) => n + w.selected.length, 0);
+    const bytesTotal = work.reduce((n, w) => n + w.selected.reduce((b, s) => b + s.item.bytes, 0), 0);
+    let done = 0;
+    let bytesDone = 0;
+    let lastReport = 0;
     await sweepUnfinishedImports();
     try {
       const datasets: StoredDataset[] = [];
