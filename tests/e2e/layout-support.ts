@@ -152,3 +152,67 @@ export async function layoutProblems(page: Page): Promise<LayoutProblem[]> {
     return problems;
   });
 }
+
+/**
+ * Stores a paused pipeline run with `trials` made-up trials (plain numbers, no data behind them) directly in
+ * IndexedDB, through the studio's own modules served by vite, so the Pipeline page has a BO dashboard and a
+ * trial table to lay out without spending minutes on a real search.
+ */
+export async function seedPausedRun(page: Page, trials = 14): Promise<void> {
+  await page.evaluate(async (count) => {
+    const { DEFAULT_PIPELINE_CONFIG } = await import(/* @vite-ignore */ '/src/core/pipeline/config.ts');
+    const { openStudioDb } = await import(/* @vite-ignore */ '/src/platform/browser/idb-store.ts');
+    const config = DEFAULT_PIPELINE_CONFIG;
+    const groups = config.grouping.groups.length;
+    const now = Date.now();
+    const iso = new Date(now).toISOString();
+    const trialRows = Array.from({ length: count }, (_, index) => {
+      const rates = Array.from({ length: groups }, (_, g) => Number((0.05 + ((index * 7 + g * 13) % 40) / 100).toFixed(4)));
+      const sparsity = 0.2 + ((index * 11) % 20) / 100;
+      const penalty = Math.abs(sparsity - config.target) <= 0.04 ? 0 : 100;
+      const valLoss = 6 + ((index * 5) % 9) / 10;
+      return {
+        index,
+        source: index === 0 ? 'probe' : index <= config.bo.initPoints ? 'random' : 'suggest',
+        rates,
+        sparsity,
+        macsRemoved: sparsity * 1.1,
+        penalty,
+        trained: penalty === 0,
+        valLoss: penalty === 0 ? valLoss : null,
+        valLossL: penalty === 0 ? valLoss / 3 : null,
+        valLossC: penalty === 0 ? (2 * valLoss) / 3 : null,
+        trainLoss: penalty === 0 ? valLoss + 0.4 : null,
+        objective: penalty === 0 ? -valLoss : -100,
+        seconds: 30,
+        duplicate: false,
+      };
+    });
+    const state = {
+      format: 'bfpgm-run',
+      version: 1,
+      id: 'layout-run',
+      createdAt: iso,
+      updatedAt: iso,
+      config,
+      stage: 'bo',
+      status: 'paused',
+      bo: { optimizer: null, trials: trialRows, bestRates: null },
+      epochs: [],
+      sfpEpochsDone: 0,
+      finetuneEpochsDone: 0,
+      plan: null,
+      evaluation: { before: null, after: null },
+      result: null,
+    };
+    const db = await openStudioDb();
+    await db.put('runs', {
+      id: 'layout-run',
+      kind: 'pipeline',
+      meta: { modelId: 'none', modelName: 'EResFD-original.pth', datasetId: 'none', datasetName: 'WIDER train · 200 images' },
+      createdAt: now,
+      updatedAt: now,
+      state,
+    } as never);
+  }, trials);
+}
