@@ -3,7 +3,7 @@
  * long, every visible control fits its panel and the window and none overlaps or hides another.
  */
 import { expect, test } from '@playwright/test';
-import { goTo, layoutProblems, loadLongNamedModel, ROUTES, type LayoutProblem } from './layout-support.ts';
+import { goTo, layoutProblems, loadLongNamedModel, ROUTES, seedPausedRun, type LayoutProblem } from './layout-support.ts';
 import { loadOriginalModel, openStudio, requireShared } from './support.ts';
 
 const SIZES = [
@@ -23,6 +23,8 @@ test.describe('layout on every page', () => {
       await loadOriginalModel(page);
       await loadLongNamedModel(page);
       await expect(page.getByTestId('stored-model')).toHaveCount(2);
+      // A paused run with trials, so the Pipeline page lays out its dashboard and trial table too.
+      await seedPausedRun(page);
 
       const problems: Array<LayoutProblem & { route: string }> = [];
       for (const route of ROUTES) {

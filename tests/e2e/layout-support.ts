@@ -132,7 +132,13 @@ export async function layoutProblems(page: Page): Promise<LayoutProblem[]> {
       }
     }
 
-    // Nothing else is drawn over a control's centre (scrolled into the middle of the window first).
+    // Nothing else is drawn over a control's centre (scrolled into the middle of the window first; the
+    // scroll boxes moved on the way are put back afterwards).
+    const scrolled = new Map<Element, [number, number]>();
+    for (const el of controls) {
+      const clip = clipper(el);
+      if (clip && !scrolled.has(clip)) scrolled.set(clip, [clip.scrollLeft, clip.scrollTop]);
+    }
     for (const el of controls) {
       if (inFixedLayer(el)) continue;
       el.scrollIntoView({ block: 'center', inline: 'nearest' });
@@ -148,6 +154,7 @@ export async function layoutProblems(page: Page): Promise<LayoutProblem[]> {
       if (inFixedLayer(hit)) continue;
       problems.push({ kind: 'covered', control: describe(el), other: describe(hit), detail: `at ${x.toFixed(0)},${y.toFixed(0)}` });
     }
+    for (const [box, [left, top]] of scrolled) box.scrollTo(left, top);
     window.scrollTo(0, 0);
     return problems;
   });
