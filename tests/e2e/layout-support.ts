@@ -20,6 +20,7 @@ export const LONG_MODEL_NAME = 'EResFD-original-fpgm-code-20_30_40_50_30_30.pth'
  */
 export async function loadLongNamedModel(page: Page): Promise<void> {
   const file = fileFromDisk(sharedPath('models', 'EResFD-30-pruned.pth'));
+  await expect(page.getByTestId('model-file-input')).toBeEnabled();
   await page.getByTestId('model-file-input').setInputFiles({ ...file, name: LONG_MODEL_NAME });
   await expect(page.getByTestId('model-name')).toHaveText(LONG_MODEL_NAME);
 }
