@@ -167,9 +167,11 @@ export async function layoutProblems(page: Page): Promise<LayoutProblem[]> {
  * trial table to lay out without spending minutes on a real search.
  */
 export async function seedPausedRun(page: Page, trials = 14): Promise<void> {
-  await page.evaluate(async (count) => {
-    const { DEFAULT_PIPELINE_CONFIG } = await import(/* @vite-ignore */ '/src/core/pipeline/config.ts');
-    const { openStudioDb } = await import(/* @vite-ignore */ '/src/platform/browser/idb-store.ts');
+  // Module URLs on the dev server (passed as strings: they are resolved by vite in the page, not by tsc).
+  const modules = { config: '/src/core/pipeline/config.ts', db: '/src/platform/browser/idb-store.ts' };
+  await page.evaluate(async ({ count, modules }) => {
+    const { DEFAULT_PIPELINE_CONFIG } = (await import(modules.config)) as typeof import('../../src/core/pipeline/config.ts');
+    const { openStudioDb } = (await import(modules.db)) as typeof import('../../src/platform/browser/idb-store.ts');
     const config = DEFAULT_PIPELINE_CONFIG;
     const groups = config.grouping.groups.length;
     const now = Date.now();
@@ -222,5 +224,5 @@ export async function seedPausedRun(page: Page, trials = 14): Promise<void> {
       updatedAt: now,
       state,
     } as never);
-  }, trials);
+  }, { count: trials, modules });
 }
