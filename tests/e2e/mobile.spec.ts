@@ -5,7 +5,7 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import { goTo, layoutProblems } from './layout-support.ts';
-import { detectAstronaut, loadOriginalModel, openStudio, readBoxes, requireShared, screenshot } from './support.ts';
+import { detectAstronaut, loadOriginalModel, openStudio, readBoxes, requireShared, screenshot, startWebcam } from './support.ts';
 
 const PHONE = { width: 390, height: 844 };
 
@@ -48,11 +48,7 @@ test.describe('phone layout (390×844)', () => {
 
   test('Webcam: the video and its boxes fit the screen, start/stop within reach', async ({ page }, testInfo) => {
     await page.setViewportSize(PHONE);
-    await openStudio(page, '?backend=wasm');
-    await loadOriginalModel(page);
-    await page.getByTestId('tab-webcam').click();
-    await page.getByTestId('webcam-toggle').click();
-    await expect(page.getByTestId('webcam-toggle')).toHaveText(/Stop camera/);
+    await startWebcam(page);
     await expect.poll(async () => (await readBoxes(page, 'webcam-stage')).length, { timeout: 120_000 }).toBeGreaterThanOrEqual(1);
     await expectInWindow(page, 'webcam-stage', true);
     await expectInWindow(page, 'webcam-toggle', true);

@@ -79,6 +79,16 @@ export async function dropFiles(page: Page, target: string, files: FilePayload[]
   await el.dispatchEvent('drop', { dataTransfer });
 }
 
+/** Opens the studio on WASM with the original model and starts the (fake) camera in the webcam tab. */
+export async function startWebcam(page: Page): Promise<void> {
+  // WASM: SwiftShader WebGPU takes seconds per frame here; the loop logic is backend-independent.
+  await openStudio(page, '?backend=wasm');
+  await loadOriginalModel(page);
+  await page.getByTestId('tab-webcam').click();
+  await page.getByTestId('webcam-toggle').click();
+  await expect(page.getByTestId('webcam-toggle')).toHaveText(/Stop camera/);
+}
+
 /** Selects the astronaut PNG in the image tab and waits for the detection to finish. */
 export async function detectAstronaut(page: Page): Promise<void> {
   await page.getByTestId('tab-image').click();
