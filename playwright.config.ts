@@ -4,12 +4,8 @@
  * Software rendering (SwiftShader WebGPU/WebGL) on 2 cores is slow: timeouts are generous.
  */
 import { defineConfig, devices } from '@playwright/test';
-import { fileURLToPath } from 'node:url';
-import { dirname, resolve } from 'node:path';
+import { CHROMIUM_PATH, chromiumArgs } from './tests/helpers/chromium.ts';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const sharedDir = process.env.BFPGM_SHARED ?? resolve(here, '../shared');
-const fakeVideo = resolve(sharedDir, 'video/astronaut_640x480_15fps.mjpeg');
 const CI = !!process.env.CI;
 
 // E2E_PORT lets several checkouts run their e2e suites side by side.
@@ -49,18 +45,8 @@ export default defineConfig({
         ...devices['Desktop Chrome'],
         viewport: { width: 1280, height: 720 },
         launchOptions: {
-          executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-          args: [
-            '--no-sandbox',
-            '--enable-unsafe-webgpu',
-            '--disable-background-networking',
-            '--disable-component-update',
-            '--disable-sync',
-            '--no-first-run',
-            '--use-fake-device-for-media-stream',
-            '--use-fake-ui-for-media-stream',
-            `--use-file-for-fake-video-capture=${fakeVideo}`,
-          ],
+          executablePath: CHROMIUM_PATH,
+          args: chromiumArgs(),
         },
       },
     },

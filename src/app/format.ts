@@ -14,10 +14,27 @@ export function formatMs(ms: number): string {
   return `${ms.toFixed(1)} ms`;
 }
 
-/** 100 · fraction, two decimals: "0.09 %". */
-export function formatPercent(pct: number): string {
-  return `${pct.toFixed(2)} %`;
+/**
+ * The studio's one percent format: a value already in percent, two decimals by default, so the same quantity
+ * reads the same on every page ("0.09 %", never "0.1 %" here and "0.09 %" there). Rates pass 1: they are
+ * set in 0.1 % steps.
+ */
+export function formatPercent(pct: number, digits = 2): string {
+  return `${pct.toFixed(digits)} %`;
 }
+
+/** A fraction (0–1) as a percent: 0.316 → "31.60 %". */
+export function formatFraction(fraction: number, digits = 2): string {
+  return formatPercent(100 * fraction, digits);
+}
+
+/** An image or frame size, always width × height with its unit: "640×480 px". */
+export function formatSize(width: number, height: number): string {
+  return `${width}×${height} px`;
+}
+
+/** The frame at which the studio counts MACs (the core's 480×640, H×W), written the studio's way. */
+export const MACS_FRAME = formatSize(640, 480);
 
 /** A file size: "611 kB", "2.4 MB", "1.38 GB". */
 export function formatBytes(bytes: number): string {

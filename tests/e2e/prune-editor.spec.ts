@@ -69,7 +69,7 @@ test.describe('rate editor', () => {
 
     const expected = cliSparsity('released', README_30);
     await expect.poll(() => shownSparsity(page)).toBeCloseTo(expected, 9);
-    await expect(page.getByTestId('prune-sparsity')).toHaveText(`${expected.toFixed(3)} %`);
+    await expect(page.getByTestId('prune-sparsity')).toHaveText(`${expected.toFixed(2)} %`);
     expect(await shownRates(page)).toEqual(README_30);
 
     // The filters FPGM zeroes in layer2's first conv are the core plan's.

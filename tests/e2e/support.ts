@@ -7,11 +7,11 @@ import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page, type TestInfo } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { PNG } from 'pngjs';
 import { HAS_SHARED, SHARED_DIR, sharedPath } from '../helpers/shared.ts';
 import { readNpy } from '../helpers/npy.ts';
+import { astronautPng, type FilePayload } from '../helpers/astronaut.ts';
 
-export { sharedPath };
+export { astronautPng, sharedPath, type FilePayload };
 
 export type Box = [number, number, number, number, number];
 
@@ -21,22 +21,6 @@ export function requireShared(): void {
 }
 
 export const ORIGINAL_PTH = () => sharedPath('models', 'EResFD-original.pth');
-
-/** The astronaut photo (512×512 RGB golden input) encoded as PNG, built in memory. */
-export function astronautPng(): FilePayload {
-  const img = readNpy(sharedPath('golden', 'real', 'astronaut_rgb_u8.npy'));
-  const [height, width, channels] = img.shape as [number, number, number];
-  if (channels !== 3) throw new Error(`expected an RGB image, got shape ${img.shape}`);
-  const png = new PNG({ width, height });
-  const rgb = img.data as Uint8Array;
-  for (let i = 0, j = 0; i < width * height; i++, j += 3) {
-    png.data[i * 4] = rgb[j]!;
-    png.data[i * 4 + 1] = rgb[j + 1]!;
-    png.data[i * 4 + 2] = rgb[j + 2]!;
-    png.data[i * 4 + 3] = 255;
-  }
-  return { name: 'astronaut.png', mimeType: 'image/png', buffer: PNG.sync.write(png) };
-}
 
 /** The reference single-pass detections on the astronaut (rows x1, y1, x2, y2, score, best first). */
 export function goldenAstronautTopBox(): Box {
@@ -52,14 +36,10 @@ export async function openStudio(page: Page, query = ''): Promise<void> {
 
 /** Loads the original checkpoint through the file input and waits for the model card. */
 export async function loadOriginalModel(page: Page): Promise<void> {
+  // The input is disabled while the worker starts or a stored model is restored; a file set then is lost.
+  await expect(page.getByTestId('model-file-input')).toBeEnabled();
   await page.getByTestId('model-file-input').setInputFiles(ORIGINAL_PTH());
   await expect(page.getByTestId('model-parameters')).toHaveText('92,208');
-}
-
-export interface FilePayload {
-  name: string;
-  mimeType: string;
-  buffer: Buffer;
 }
 
 export function fileFromDisk(path: string, mimeType = 'application/octet-stream'): FilePayload {
@@ -97,6 +77,16 @@ export async function dropFiles(page: Page, target: string, files: FilePayload[]
   await el.dispatchEvent('dragenter', { dataTransfer });
   await el.dispatchEvent('dragover', { dataTransfer });
   await el.dispatchEvent('drop', { dataTransfer });
+}
+
+/** Opens the studio on WASM with the original model and starts the (fake) camera in the webcam tab. */
+export async function startWebcam(page: Page): Promise<void> {
+  // WASM: SwiftShader WebGPU takes seconds per frame here; the loop logic is backend-independent.
+  await openStudio(page, '?backend=wasm');
+  await loadOriginalModel(page);
+  await page.getByTestId('tab-webcam').click();
+  await page.getByTestId('webcam-toggle').click();
+  await expect(page.getByTestId('webcam-toggle')).toHaveText(/Stop camera/);
 }
 
 /** Selects the astronaut PNG in the image tab and waits for the detection to finish. */

@@ -1,18 +1,13 @@
 /** Live detection on Chromium's fake camera (the astronaut clip from ../shared/video). */
 import { expect, test } from '@playwright/test';
-import { iou, loadOriginalModel, openStudio, readBoxes, requireShared, screenshot, sharedPath } from './support.ts';
+import { iou, readBoxes, requireShared, screenshot, sharedPath, startWebcam } from './support.ts';
 import { readFileSync } from 'node:fs';
 
 test.describe('webcam', () => {
   test.beforeEach(() => requireShared());
 
   test('shows a face box and a detections-per-second figure', async ({ page }, testInfo) => {
-    // WASM: SwiftShader WebGPU takes seconds per frame here; the loop logic is backend-independent.
-    await openStudio(page, '?backend=wasm');
-    await loadOriginalModel(page);
-    await page.getByTestId('tab-webcam').click();
-    await page.getByTestId('webcam-toggle').click();
-    await expect(page.getByTestId('webcam-toggle')).toHaveText(/Stop camera/);
+    await startWebcam(page);
 
     await expect.poll(async () => (await readBoxes(page, 'webcam-stage')).length, { timeout: 120_000 }).toBeGreaterThanOrEqual(1);
     await expect
