@@ -7,6 +7,13 @@ import { CODE_GROUPING, validateGrouping, type Grouping } from '../prune/layer-g
 
 export type TargetKind = 'parameters' | 'macs';
 
+/**
+ * How a BO trial is scored. 'epoch': the paper — train one epoch, −val_loss − 5·penalty.
+ * 'adaptive-bn': EagleEye's adaptive BN — re-estimate the pruned candidate's BN statistics on
+ * `bnImages` training images (forward only), then the same score; trials cost forwards, not epochs.
+ */
+export type TrialScore = 'epoch' | 'adaptive-bn';
+
 export interface PipelineConfig {
   /** Target sparsity as a fraction: of parameters (the paper) or of conv MACs at `macsSize`. */
   target: number;
@@ -30,6 +37,10 @@ export interface PipelineConfig {
     iterations: number;
     lr: number;
     weightDecay: number;
+    /** Trial score (absent = 'epoch', the paper). */
+    score?: TrialScore;
+    /** Training images whose forward passes re-estimate BN statistics per 'adaptive-bn' trial. */
+    bnImages?: number;
   };
   sfp: { epochs: number; every: number; lr: number; weightDecay: number };
   finetune: {
@@ -45,6 +56,15 @@ export interface PipelineConfig {
     mode: 'reference' | 'masked';
   };
   evaluate: { protocol: 'single' | 'full'; /** Val images scored before and after (0 = skip). */ images: number };
+  /** Which recipe the config came from (informational; absent = 'paper'). */
+  recipe?: 'paper' | 'laptop';
+  /**
+   * Knowledge distillation from the unpruned model during SFP and fine-tuning (absent or weight 0 = off):
+   * the teacher's head outputs on the same augmented batch are soft targets next to MultiBoxLoss.
+   */
+  distill?: { weight: number };
+  /** BN statistics re-estimated on `images` training images after every hard prune (absent or 0 = off). */
+  recalibrate?: { images: number };
 }
 
 export const DEFAULT_PIPELINE_CONFIG: PipelineConfig = {

@@ -26,6 +26,7 @@ import { createRng } from '../util/random.ts';
 import { validatePipelineConfig, type PipelineConfig, type PipelineConfigInput } from './config.ts';
 import type { EpochRow, EvaluationRecord, RunState, StageName, TrialRecord } from './records.ts';
 import type { RunStore } from './run-store.ts';
+import { poolSplitSizes } from './budget.ts';
 
 export interface PipelineData {
   /** The training pool (a WIDER train subset); split train/val by `config.data.valFraction`, seeded. */
@@ -75,7 +76,7 @@ export function splitPool(size: number, valFraction: number, seed: number): { tr
     const j = Math.floor(rng() * (i + 1));
     [order[i], order[j]] = [order[j]!, order[i]!];
   }
-  const nVal = Math.min(size - 1, Math.max(1, Math.round(size * valFraction)));
+  const nVal = poolSplitSizes(size, valFraction).val;
   return { train: order.slice(nVal).sort((a, b) => a - b), val: order.slice(0, nVal).sort((a, b) => a - b) };
 }
 

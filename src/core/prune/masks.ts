@@ -16,13 +16,7 @@ import type { Grouping } from './layer-groups.ts';
 import { applyPlanToVariables, filterMask, validatePlan, type PruningPlan } from './plan.ts';
 import { planFpgmFromParams } from './pruner.ts';
 
-/**
- * SFP schedule of `main_sfp.py`: prune after epochs 0, every, 2·every, … and after the last one.
- * `epoch` counts from 0.
- */
-export function isSoftPruneEpoch(epoch: number, epochs: number, every = 5): boolean {
-  return epoch % every === 0 || epoch === epochs - 1;
-}
+export { isSoftPruneEpoch } from './sfp-schedule.ts';
 
 /** One SFP step: FPGM on the current weights, zero the selection in place; returns the plan used. */
 export async function softPrune(params: ReadonlyMap<string, tf.Variable>, grouping: Grouping, rates: readonly number[]): Promise<PruningPlan> {
