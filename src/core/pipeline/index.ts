@@ -4,3 +4,5 @@ export { STAGES, trialsCsv, epochsCsv, type RunState, type TrialRecord, type Epo
 export { createMemoryRunStore, type RunStore } from './run-store.ts';
 export { runPipeline, splitPool, type PipelineData, type PipelineEvent, type RunPipelineOptions } from './pipeline.ts';
 export { planPipelineBudget, planPipelineBudgetByStage, poolSplitSizes, plannedTrials, type PipelineBudget, type PipelineBudgetBreakdown } from './budget.ts';
+export { LAPTOP_RECIPE, PAPER_RECIPE, RECIPES, isRecipeName, type RecipeName } from './recipe.ts';
+export { runTrial, type TrialContext, type TrialOutcome } from './trial.ts';
