@@ -5,6 +5,7 @@
 import { StudioError } from '../errors.ts';
 import { validateGrouping, type Grouping } from '../prune/layer-groups.ts';
 import { LAPTOP_RECIPE, PAPER_RECIPE, RECIPES } from './recipe.ts';
+import { planPipelineBudgetByStage } from './budget.ts';
 
 export type TargetKind = 'parameters' | 'macs';
 
@@ -81,7 +82,7 @@ export const DEFAULT_PIPELINE_CONFIG: PipelineConfig = LAPTOP_RECIPE;
 export const REFERENCE_PIPELINE_CONFIG: PipelineConfig = {
   ...PAPER_RECIPE,
   data: { images: 12880, valFraction: 0.2, size: 640, batchSize: 16 },
-  bo: { initPoints: 60, iterations: 940, lr: 1e-3, weightDecay: 1e-5 },
+  bo: { initPoints: 60, iterations: 940, lr: 1e-3, weightDecay: 1e-5, score: 'epoch' },
   sfp: { epochs: 200, every: 5, lr: 1e-3, weightDecay: 5e-4 },
   finetune: { epochs: 10, lr: 1e-3, lrStepEpoch: 5, weightDecay: 5e-4, mode: 'reference' },
   evaluate: { protocol: 'full', images: 3226 },
@@ -147,12 +148,11 @@ export function validatePipelineConfig(input: PipelineConfigInput = {}, base: Pi
 
 /**
  * A rough duration estimate (seconds) from measured training throughput (images/s at the run's
- * size) so the studio can show what a budget costs before it starts. Skipped BO trials cost ~0.
+ * size) so the studio can show what a budget costs before it starts: the planned budget, a forward
+ * pass costing half a training pass. Skipped BO trials cost ~0, so this is an upper bound there.
  */
 export function estimatePipelineSeconds(c: PipelineConfig, imagesPerSecond: number, evalImagesPerSecond = imagesPerSecond * 2): number {
-  const trainImages = Math.round(c.data.images * (1 - c.data.valFraction));
-  const valImages = c.data.images - trainImages;
-  const epoch = (trainImages + valImages / 2) / imagesPerSecond;
-  const trials = 1 + c.bo.initPoints + c.bo.iterations;
-  return trials * epoch + (c.sfp.epochs + c.finetune.epochs) * epoch + (2 * c.evaluate.images) / evalImagesPerSecond;
+  const b = planPipelineBudgetByStage(c);
+  const evalPasses = b.stages.evaluate.forwardImagePasses;
+  return b.trainImagePasses / imagesPerSecond + (b.forwardImagePasses - evalPasses) / (2 * imagesPerSecond) + evalPasses / evalImagesPerSecond;
 }
