@@ -2,7 +2,8 @@
  * `prune --model X.pth --widerface DIR --target T [--target-kind parameters|macs] [--groups code|released|coarse|fine]
  *  [--bo-init N] [--bo-iter M] [--images K] [--size S] [--batch B] [--sfp-epochs E] [--sfp-every k]
  *  [--finetune-epochs F] [--finetune-mode reference|masked] [--eval-images V] [--protocol single|full]
- *  [--seed s] [--run-dir D] [--run-id ID] --out Y.pth [--json]`
+ *  [--seed s] [--run-dir D] [--run-id ID] [--recipe laptop|paper] [--trial-score epoch|adaptive-bn] [--bn-images N]
+ *  [--distill W] [--recalibrate N] [--sfp-lr r] [--sfp-ramp E] [--finetune-lr r] [--finetune-step E] --out Y.pth [--json]`
  * The whole B-FPGM pipeline headless. Re-running with the same --run-dir/--run-id resumes a killed run.
  */
 import { writeFile } from 'node:fs/promises';
