@@ -99,7 +99,7 @@ describe.skipIf(!HAS_SHARED)('runPipeline on WIDER (tiny budget)', () => {
     expect(b.bo.trials.map((t) => [t.rates, t.objective])).toEqual(a.bo.trials.map((t) => [t.rates, t.objective]));
     expect(b.epochs.map((r) => r.valLoss)).toEqual(a.epochs.map((r) => r.valLoss));
     expect(tf.memory().numTensors).toBe(tensorsBefore);
-  });
+  }, 600_000); // full (tiny) pipelines on a busy 2-core CI machine
 
   it('counts every image pass as it runs: the counted budget equals the plan of the trials that were scored', async () => {
     const dir = sharedPath('widerface');
@@ -121,6 +121,6 @@ describe.skipIf(!HAS_SHARED)('runPipeline on WIDER (tiny budget)', () => {
       expect(s.budget!.trainImagePasses).toBeLessThanOrEqual(planPipelineBudget(s.config).trainImagePasses);
       if (k === 0) expect(s.budget!.trainImagePasses).toBe((3 + 1) * 6); // 8 images → 6 train / 2 val; trials train nothing
     }
-  });
+  }, 600_000);
 });
 
