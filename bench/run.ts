@@ -2,7 +2,7 @@
  * `npm run bench`: speed targets live here, not in timed tests. Prints medians and their ratio to the
  * reference PyTorch CPU figures measured on this machine (SPEC §10.2, golden/train_step README), in Node
  * (WASM, CPU backends) and in Debian's Chromium (WASM, WebGPU, WebGL) driven by Playwright.
- * Usage: npm run bench [-- --only node|browser|peers] [-- --quick] [-- --backend webgpu]
+ * Usage: npm run bench [-- --only node|browser|peers|outcome] [-- --quick] [-- --budgets 0.25,0.5,1 (outcome)] [-- --backend webgpu]
  * `--backend webgpu` runs the GPU report (bench/gpu/gpu-bench.ts) on WebGPU through Dawn instead.
  */
 import '@tensorflow/tfjs-backend-cpu';
@@ -17,13 +17,14 @@ import { formatCompactBench, runCompactBench } from './compact.bench.ts';
 import { runFpgmBench } from './fpgm.bench.ts';
 import { runSearchBench } from './search.bench.ts';
 import { runPeersBench } from './peers/peers.bench.ts';
+import { runOutcomeBench } from './outcome/outcome.bench.ts';
 import { createEResFD, evaluateWider, predictWider, loadEResFDCheckpoint, selectBackend, widerImageKey } from '../src/core/index.ts';
 import { loadValImage, presentValImages, readValGroundTruth } from '../src/platform/node/wider-folder.ts';
 
 /** PyTorch CPU reference (SPEC §10.2): network only, 1 thread, 480×640; full test-phase forward incl. NMS. */
 export const REFERENCE = { forwardMs: 29.0, detectMs: 219.5 };
 
-const { values: args } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean' }, backend: { type: 'string' } }, strict: false });
+const { values: args } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean' }, backend: { type: 'string' }, budgets: { type: 'string' } }, strict: false });
 const SHARED = process.env.BFPGM_SHARED ?? resolve(import.meta.dirname, '../../shared');
 const MODEL = resolve(SHARED, 'models/EResFD-original.pth');
 
@@ -119,6 +120,24 @@ async function browserSection(model: Uint8Array): Promise<void> {
   }
 }
 
+/**
+ * Issue 10's outcome table (slow: full pipeline runs; only with `--only outcome`). `--quick` scales every
+ * run's SFP/fine-tune epochs by 0.1 and scores 50 val images; `--budgets 0.25,0.5,1` adds the
+ * AP-vs-budget curve of the laptop recipe at 30 %.
+ */
+async function outcomeSection(): Promise<void> {
+  await selectBackend(['wasm']);
+  console.log('\n## Outcome (issue 10): laptop recipe vs released B-FPGM checkpoints vs paper recipe at the same budget, single protocol');
+  await runOutcomeBench({
+    shared: SHARED,
+    targets: [0.3, 0.5],
+    evalImages: args.quick ? 50 : 200,
+    budgets: typeof args.budgets === 'string' ? args.budgets.split(',').map(Number) : [],
+    scale: args.quick ? 0.1 : 1,
+    log: (line) => console.log(line),
+  });
+}
+
 async function main(): Promise<void> {
   silenceTfjsBanner();
   if (!existsSync(MODEL)) throw new Error(`benchmarks need the checkpoints in ${SHARED}/models`);
@@ -130,6 +149,7 @@ async function main(): Promise<void> {
     await import('./gpu/gpu-bench.ts');
     return;
   }
+  if (args.only === 'outcome') return outcomeSection();
   if (!args.only || args.only === 'peers') await peersSection(model);
   if (!args.only || args.only === 'node') await nodeSection(model);
   if (!args.only || args.only === 'browser') await browserSection(model);

@@ -54,10 +54,17 @@ describe.skipIf(!HAS_SHARED)('cli prune', () => {
     expect(Math.abs(res.sparsity - 30)).toBeLessThan(4);
     expect(res.ap_before.images).toBe(4);
     expect(res.ap_after.images).toBe(4);
+    // The default (laptop) recipe scores trials with forward passes only: training passes are the
+    // 1 SFP + 1 fine-tune epoch over 13 of the 16 images (3 held out), whatever the kill interrupted.
+    expect(res.recipe).toBe('laptop');
+    expect(res.train_image_passes).toBe(2 * 13);
+    expect(res.planned.train_image_passes).toBe(2 * 13);
+    expect(res.forward_image_passes).toBeGreaterThan(0);
+    expect(res.forward_image_passes).toBeLessThanOrEqual(res.planned.forward_image_passes);
     const sd = readCheckpoint(new Uint8Array(readFileSync(out))).stateDict;
     expect(() => validateEResFDStateDict(sd)).not.toThrow();
     const info = JSON.parse((await run(TSX, ['src/cli/main.ts', 'info', '--model', out, '--json'])).stdout);
     expect(info.sparsity).toBeCloseTo(res.sparsity, 9);
     expect(readFileSync(join(dir, 'r', 'trials.csv'), 'utf8').trim().split('\n')).toHaveLength(6);
-  }, 600_000);
+  }, 600_000); // two CLI processes (the killed one and the resumed one) on a busy 2-core CI machine
 });

@@ -2,8 +2,9 @@
  * `prune --model X.pth --widerface DIR --target T [--target-kind parameters|macs] [--groups code|released|coarse|fine]
  *  [--bo-init N] [--bo-iter M] [--images K] [--size S] [--batch B] [--sfp-epochs E] [--sfp-every k]
  *  [--finetune-epochs F] [--finetune-mode reference|masked] [--eval-images V] [--protocol single|full]
- *  [--seed s] [--run-dir D] [--run-id ID] [--bo-batch q] [--bo-strategy constant-liar|kriging-believer]
- *  [--queue redis://HOST:PORT] [--targets t1,t2,…] --out Y.pth [--json]`
+ *  [--seed s] [--run-dir D] [--run-id ID] [--recipe laptop|paper] [--trial-score epoch|adaptive-bn] [--bn-images N]
+ *  [--distill W] [--recalibrate N] [--sfp-lr r] [--sfp-ramp E] [--finetune-lr r] [--finetune-step E]
+ *  [--bo-batch q] [--bo-strategy constant-liar|kriging-believer] [--queue redis://HOST:PORT] [--targets t1,t2,…] --out Y.pth [--json]`
  * The whole B-FPGM pipeline headless. Re-running with the same --run-dir/--run-id resumes a killed run.
  * --queue makes this process a coordinator whose BO trials run on `worker` processes (prune-queue.ts);
  * --targets runs one pipeline per target (a sweep; --out is then a folder) and writes the paper's table.
@@ -11,8 +12,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  StudioError, epochsCsv, loadRunWeights, parseTargets, runPipeline, sweepCsv, sweepMarkdown, sweepRow, sweepRunId, trialsCsv, validatePipelineConfig, writeCheckpoint,
-  type BatchStrategy, type PipelineConfigInput, type RunState,
+  StudioError, epochsCsv, isRecipeName, loadRunWeights, parseTargets, planPipelineBudget, runPipeline, sweepCsv, sweepMarkdown, sweepRow, sweepRunId, trialsCsv,
+  validatePipelineConfig, writeCheckpoint,
+  type BatchStrategy, type PipelineConfigInput, type RunState, type TrialScore,
 } from '../../core/index.ts';
 import { connectCoordinator } from './prune-queue.ts';
 import { selectNodeBackend } from '../../platform/node/backends.ts';
@@ -27,12 +29,15 @@ const FLAG_OF_SETTING: Record<string, string> = {
   target: '--target', targetKind: '--target-kind', grouping: '--groups', seed: '--seed', pretrained: '--model',
   'data.images': '--images', 'data.size': '--size', 'data.batchSize': '--batch', 'bo.initPoints': '--bo-init', 'bo.iterations': '--bo-iter',
   'sfp.epochs': '--sfp-epochs', 'sfp.every': '--sfp-every', 'finetune.epochs': '--finetune-epochs', 'finetune.mode': '--finetune-mode',
-  'evaluate.images': '--eval-images', 'evaluate.protocol': '--protocol',
+  'evaluate.images': '--eval-images', 'evaluate.protocol': '--protocol', recipe: '--recipe', 'bo.score': '--trial-score', 'bo.bnImages': '--bn-images',
+  'bo.batch': '--bo-batch', 'bo.batchStrategy': '--bo-strategy', 'distill.weight': '--distill', 'recalibrate.images': '--recalibrate', 'sfp.lr': '--sfp-lr',
+  'sfp.rampEpochs': '--sfp-ramp', 'finetune.lr': '--finetune-lr', 'finetune.lrStepEpoch': '--finetune-step',
 };
 /** A run id names a folder inside --run-dir: no separators, no `..`. */
 const RUN_ID = /^(?!\.{1,2}$)[A-Za-z0-9._-]{1,128}$/;
 
 export async function pruneCommand(argv: string[]): Promise<void> {
+  const t0 = performance.now();
   const count = (min: number) => ({ type: 'int', min }) as const;
   const flags = parseFlags(argv, {
     model: { type: 'string' }, widerface: { type: 'string' }, target: { type: 'number', min: 0 },
@@ -41,6 +46,9 @@ export async function pruneCommand(argv: string[]): Promise<void> {
     'finetune-epochs': count(0), 'finetune-mode': { type: 'string', choices: ['reference', 'masked'] }, 'eval-images': count(0),
     protocol: { type: 'string', choices: ['single', 'full'] }, seed: { type: 'int', min: 0, default: 0 }, 'run-dir': { type: 'string' },
     'run-id': { type: 'string', default: 'prune' }, out: { type: 'string' },
+    recipe: { type: 'string', default: 'laptop', choices: ['laptop', 'paper'] }, 'trial-score': { type: 'string', choices: ['epoch', 'adaptive-bn'] },
+    'bn-images': count(0), distill: { type: 'number', min: 0 }, recalibrate: count(0), 'sfp-lr': { type: 'number', min: 0 }, 'sfp-ramp': count(0),
+    'finetune-lr': { type: 'number', min: 0 }, 'finetune-step': count(0),
     'bo-batch': count(1), 'bo-strategy': { type: 'string', choices: ['constant-liar', 'kriging-believer'] }, queue: { type: 'string' }, targets: { type: 'string' },
   });
   const dir = requireFlag(flags, 'widerface');
@@ -53,15 +61,26 @@ export async function pruneCommand(argv: string[]): Promise<void> {
   if (!RUN_ID.test(runId)) throw new StudioError('USAGE', `--run-id "${runId}": use letters, digits, '.', '_' or '-' (it names a folder inside --run-dir)`);
   if (targets) await prepareOutputFolder('out', out);
   else await checkOutputFile('out', out);
+  const recipe = flags.recipe;
+  if (!isRecipeName(recipe)) throw new StudioError('USAGE', `--recipe must be laptop or paper, got ${recipe}`);
   const input: PipelineConfigInput = {
+    recipe,
     target,
     targetKind: flags['target-kind'] as 'parameters' | 'macs',
     grouping: groupingOf(flags.groups),
     seed: flags.seed,
     data: { images: flags.images, size: flags.size, batchSize: flags.batch },
-    bo: { initPoints: flags['bo-init'], iterations: flags['bo-iter'], batch: flags['bo-batch'], batchStrategy: flags['bo-strategy'] as BatchStrategy | undefined },
-    sfp: { epochs: flags['sfp-epochs'], every: flags['sfp-every'] },
-    finetune: { epochs: flags['finetune-epochs'], mode: flags['finetune-mode'] as 'reference' | 'masked' | undefined },
+    bo: {
+      initPoints: flags['bo-init'], iterations: flags['bo-iter'], score: flags['trial-score'] as TrialScore | undefined, bnImages: flags['bn-images'],
+      batch: flags['bo-batch'], batchStrategy: flags['bo-strategy'] as BatchStrategy | undefined,
+    },
+    sfp: { epochs: flags['sfp-epochs'], every: flags['sfp-every'], lr: flags['sfp-lr'], rampEpochs: flags['sfp-ramp'] },
+    finetune: {
+      epochs: flags['finetune-epochs'], mode: flags['finetune-mode'] as 'reference' | 'masked' | undefined,
+      lr: flags['finetune-lr'], lrStepEpoch: flags['finetune-step'],
+    },
+    distill: { weight: flags.distill },
+    recalibrate: { images: flags.recalibrate },
     evaluate: { images: flags['eval-images'], protocol: flags.protocol as 'single' | 'full' | undefined },
   };
   // Drop unset fields so the defaults apply.
@@ -124,7 +143,9 @@ export async function pruneCommand(argv: string[]): Promise<void> {
   }
 
   function report(state: RunState): void {
+    const planned = planPipelineBudget(state.config);
     const result = {
+      recipe: state.config.recipe ?? 'paper',
       rates: state.bo.bestRates,
       groups: config.grouping.groups.map((g, i) => ({ name: g.name, rate: state.bo.bestRates![i] })),
       sparsity: 100 * state.result!.sparsity,
@@ -137,6 +158,11 @@ export async function pruneCommand(argv: string[]): Promise<void> {
       ap_before: state.evaluation.before,
       ap_after: state.evaluation.after,
       skipped_boxes: skippedBoxes,
+      // Counted by the pipeline as batches went through a training step / a forward (all stages, BO trials included).
+      train_image_passes: state.budget?.trainImagePasses ?? null,
+      forward_image_passes: state.budget?.forwardImagePasses ?? null,
+      planned: { train_image_passes: planned.trainImagePasses, forward_image_passes: planned.forwardImagePasses },
+      seconds: (performance.now() - t0) / 1000,
       out,
       run: join(runDir, runId),
       backend: backend.active,
@@ -146,6 +172,7 @@ export async function pruneCommand(argv: string[]): Promise<void> {
       `sparsity ${result.sparsity.toFixed(2)} % (target ${result.target} % of ${config.targetKind}), MACs removed ${result.macs_removed.toFixed(2)} %`,
       result.ap_before ? `AP before  easy ${result.ap_before.easy.toFixed(4)} medium ${result.ap_before.medium.toFixed(4)} hard ${result.ap_before.hard.toFixed(4)}` : '',
       result.ap_after ? `AP after   easy ${result.ap_after.easy.toFixed(4)} medium ${result.ap_after.medium.toFixed(4)} hard ${result.ap_after.hard.toFixed(4)}` : '',
+      `budget: ${result.train_image_passes} training and ${result.forward_image_passes} forward image passes (planned ${planned.trainImagePasses} / ${planned.forwardImagePasses}), recipe ${result.recipe}`,
       `wrote ${out}; run record in ${result.run} (state.json, trials.csv, epochs.csv)`,
     ].filter(Boolean).join('\n'));
   }

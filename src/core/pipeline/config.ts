@@ -3,8 +3,10 @@
  * evaluation. Two presets: one sized for a laptop browser tab, and the reference budget.
  */
 import { StudioError } from '../errors.ts';
-import { CODE_GROUPING, validateGrouping, type Grouping } from '../prune/layer-groups.ts';
+import { validateGrouping, type Grouping } from '../prune/layer-groups.ts';
 import { BATCH_STRATEGIES, type BatchStrategy } from '../search/bayes-opt.ts';
+import { LAPTOP_RECIPE, PAPER_RECIPE, RECIPES } from './recipe.ts';
+import { planPipelineBudgetByStage } from './budget.ts';
 
 export type TargetKind = 'parameters' | 'macs';
 
@@ -47,7 +49,11 @@ export interface PipelineConfig {
     /** How a batch's GP points account for the trials still running (see search/bayes-opt.ts). */
     batchStrategy: BatchStrategy;
   };
-  sfp: { epochs: number; every: number; lr: number; weightDecay: number };
+  sfp: {
+    epochs: number; every: number; lr: number; weightDecay: number;
+    /** Re-prune with rates ramping linearly up to the best ones over this many epochs (absent or 0 = full rates at once). */
+    rampEpochs?: number;
+  };
   finetune: {
     epochs: number;
     lr: number;
@@ -72,30 +78,24 @@ export interface PipelineConfig {
   recalibrate?: { images: number };
 }
 
-export const DEFAULT_PIPELINE_CONFIG: PipelineConfig = {
-  target: 0.3,
-  targetKind: 'parameters',
-  macsSize: [480, 640],
-  grouping: CODE_GROUPING,
-  seed: 0,
-  data: { images: 200, valFraction: 0.2, size: 320, batchSize: 8 },
-  bo: { initPoints: 5, iterations: 15, lr: 1e-3, weightDecay: 1e-5, batch: 1, batchStrategy: 'constant-liar' },
-  sfp: { epochs: 3, every: 1, lr: 1e-3, weightDecay: 5e-4 },
-  finetune: { epochs: 2, lr: 1e-3, lrStepEpoch: 1, weightDecay: 5e-4, mode: 'reference' },
-  evaluate: { protocol: 'single', images: 100 },
-};
+/**
+ * The default: the laptop recipe (see recipe.ts), ≤ 10,000 training image passes at 320².
+ */
+export const DEFAULT_PIPELINE_CONFIG: PipelineConfig = LAPTOP_RECIPE;
 
 /** The budget of the paper's runs (`main_bayesian_prune.py`, `main_sfp.py`, `main_finetune.py`). */
 export const REFERENCE_PIPELINE_CONFIG: PipelineConfig = {
-  ...DEFAULT_PIPELINE_CONFIG,
+  ...PAPER_RECIPE,
   data: { images: 12880, valFraction: 0.2, size: 640, batchSize: 16 },
-  bo: { initPoints: 60, iterations: 940, lr: 1e-3, weightDecay: 1e-5, batch: 1, batchStrategy: 'constant-liar' },
+  bo: { initPoints: 60, iterations: 940, lr: 1e-3, weightDecay: 1e-5, score: 'epoch', batch: 1, batchStrategy: 'constant-liar' },
   sfp: { epochs: 200, every: 5, lr: 1e-3, weightDecay: 5e-4 },
   finetune: { epochs: 10, lr: 1e-3, lrStepEpoch: 5, weightDecay: 5e-4, mode: 'reference' },
   evaluate: { protocol: 'full', images: 3226 },
 };
 
-export type PipelineConfigInput = Partial<Omit<PipelineConfig, 'data' | 'bo' | 'sfp' | 'finetune' | 'evaluate'>> & {
+export type PipelineConfigInput = Partial<Omit<PipelineConfig, 'data' | 'bo' | 'sfp' | 'finetune' | 'evaluate' | 'distill' | 'recalibrate'>> & {
+  distill?: Partial<NonNullable<PipelineConfig['distill']>>;
+  recalibrate?: Partial<NonNullable<PipelineConfig['recalibrate']>>;
   data?: Partial<PipelineConfig['data']>;
   bo?: Partial<PipelineConfig['bo']>;
   sfp?: Partial<PipelineConfig['sfp']>;
@@ -103,7 +103,11 @@ export type PipelineConfigInput = Partial<Omit<PipelineConfig, 'data' | 'bo' | '
   evaluate?: Partial<PipelineConfig['evaluate']>;
 };
 
-export function validatePipelineConfig(input: PipelineConfigInput = {}, base: PipelineConfig = DEFAULT_PIPELINE_CONFIG): PipelineConfig {
+/**
+ * A full, checked config: `input` over `base` — by default the preset of `input.recipe`, else the
+ * default (laptop) recipe.
+ */
+export function validatePipelineConfig(input: PipelineConfigInput = {}, base: PipelineConfig = input.recipe ? RECIPES[input.recipe] ?? DEFAULT_PIPELINE_CONFIG : DEFAULT_PIPELINE_CONFIG): PipelineConfig {
   const c: PipelineConfig = {
     ...base,
     ...input,
@@ -112,7 +116,13 @@ export function validatePipelineConfig(input: PipelineConfigInput = {}, base: Pi
     sfp: { ...base.sfp, ...input.sfp },
     finetune: { ...base.finetune, ...input.finetune },
     evaluate: { ...base.evaluate, ...input.evaluate },
+    distill: base.distill,
+    recalibrate: base.recalibrate,
   };
+  if (!c.distill) delete c.distill;
+  if (!c.recalibrate) delete c.recalibrate;
+  if (input.distill?.weight !== undefined) c.distill = { ...base.distill, ...input.distill } as { weight: number };
+  if (input.recalibrate?.images !== undefined) c.recalibrate = { ...base.recalibrate, ...input.recalibrate } as { images: number };
   const bad = (m: string) => new StudioError('CONFIG_INVALID', `pipeline: ${m}`);
   const int = (v: number, lo: number, name: string) => {
     if (!Number.isInteger(v) || v < lo) throw bad(`${name} must be an integer ≥ ${lo}, got ${v}`);
@@ -132,6 +142,13 @@ export function validatePipelineConfig(input: PipelineConfigInput = {}, base: Pi
   int(c.sfp.every, 1, 'sfp.every');
   int(c.finetune.epochs, 0, 'finetune.epochs');
   int(c.evaluate.images, 0, 'evaluate.images');
+  if (c.bo.score !== undefined && c.bo.score !== 'epoch' && c.bo.score !== 'adaptive-bn') throw bad(`bo.score ${String(c.bo.score)} must be epoch or adaptive-bn`);
+  if (c.bo.bnImages !== undefined) int(c.bo.bnImages, 0, 'bo.bnImages');
+  if (c.bo.score === 'adaptive-bn' && !((c.bo.bnImages ?? 0) > 0)) throw bad('bo.score adaptive-bn needs bo.bnImages ≥ 1');
+  if (c.sfp.rampEpochs !== undefined) int(c.sfp.rampEpochs, 0, 'sfp.rampEpochs');
+  if (c.distill && !(c.distill.weight >= 0 && Number.isFinite(c.distill.weight))) throw bad(`distill.weight ${c.distill.weight} must be ≥ 0`);
+  if (c.recalibrate) int(c.recalibrate.images, 0, 'recalibrate.images');
+  if (c.recipe !== undefined && c.recipe !== 'laptop' && c.recipe !== 'paper') throw bad(`recipe ${String(c.recipe)} must be laptop or paper`);
   int(c.seed, 0, 'seed');
   return c;
 }
@@ -165,12 +182,11 @@ export function pipelineConfigDifferences(stored: PipelineConfig, requested: Pip
 
 /**
  * A rough duration estimate (seconds) from measured training throughput (images/s at the run's
- * size) so the studio can show what a budget costs before it starts. Skipped BO trials cost ~0.
+ * size) so the studio can show what a budget costs before it starts: the planned budget, a forward
+ * pass costing half a training pass. Skipped BO trials cost ~0, so this is an upper bound there.
  */
 export function estimatePipelineSeconds(c: PipelineConfig, imagesPerSecond: number, evalImagesPerSecond = imagesPerSecond * 2): number {
-  const trainImages = Math.round(c.data.images * (1 - c.data.valFraction));
-  const valImages = c.data.images - trainImages;
-  const epoch = (trainImages + valImages / 2) / imagesPerSecond;
-  const trials = 1 + c.bo.initPoints + c.bo.iterations;
-  return trials * epoch + (c.sfp.epochs + c.finetune.epochs) * epoch + (2 * c.evaluate.images) / evalImagesPerSecond;
+  const b = planPipelineBudgetByStage(c);
+  const evalPasses = b.stages.evaluate.forwardImagePasses;
+  return b.trainImagePasses / imagesPerSecond + (b.forwardImagePasses - evalPasses) / (2 * imagesPerSecond) + evalPasses / evalImagesPerSecond;
 }

@@ -15,10 +15,11 @@ import { subsetSource, type SampleSource } from '../train/sample-source.ts';
 import { createFpgmPlanner, planFpgm } from '../prune/pruner.ts';
 import { applyPlanToStateDict, convOfWeightKey } from '../prune/plan.ts';
 import { createSparsityPredictor, macsRemoved } from '../prune/sparsity.ts';
+import type { StepDistillation } from '../train/train-step.ts';
 import { createHardMask, isSoftPruneEpoch, softPrune } from '../prune/masks.ts';
 import { groupIndexOfKey } from '../prune/layer-groups.ts';
 import { bayesianOptimizerFromJSON, createBayesianOptimizer, maximize } from '../search/bayes-opt.ts';
-import { firstProbe, groupBounds, objectiveValue, sparsityPenalty, isSkipped, SKIPPED_OBJECTIVE } from '../search/penalty.ts';
+import { firstProbe, groupBounds } from '../search/penalty.ts';
 import { predictWider, type WiderImageRef } from '../eval/predict-wider.ts';
 import { evaluateWider } from '../eval/evaluate-wider.ts';
 import { widerImageKey, type WiderGroundTruth } from '../dataset/wider-ground-truth.ts';
@@ -27,6 +28,7 @@ import { pipelineConfigDifferences, validatePipelineConfig, type PipelineConfig,
 import { STAGES, type EpochRow, type EvaluationRecord, type RunState, type StageName, type TrialRecord } from './records.ts';
 import { checkRunRecord, loadRunWeights, type RunStore } from './run-store.ts';
 import { poolSplitSizes } from './budget.ts';
+import { runTrial, type TrialOutcome } from './trial.ts';
 
 export interface PipelineData {
   /** The training pool (a WIDER train subset); split train/val by `config.data.valFraction`, seeded. */
@@ -43,8 +45,7 @@ export type PipelineEvent =
   | { type: 'evaluation'; which: 'before' | 'after'; record: EvaluationRecord; done: number; total: number }
   | { type: 'evaluation-progress'; which: 'before' | 'after'; done: number; total: number };
 
-/** What one BO trial produced: its record without its place in the run. */
-export type TrialOutcome = Omit<TrialRecord, 'index' | 'source' | 'duplicate'>;
+export type { TrialOutcome };
 
 /** One BO trial to run: `index` is its number in the run (it also seeds the trial's training). */
 export interface TrialRequest {
@@ -59,7 +60,10 @@ export interface TrialRequest {
  * an executor may run them in parallel, and must give each request exactly one outcome.
  */
 export interface TrialExecutor {
-  run(trial: TrialRequest, options: { signal?: AbortSignal; onProgress?: (p: StepProgress) => void }): Promise<TrialOutcome>;
+  run(
+    trial: TrialRequest,
+    options: { signal?: AbortSignal; onProgress?: (p: StepProgress) => void; onImages?: (kind: 'train' | 'forward', images: number) => void },
+  ): Promise<TrialOutcome>;
 }
 
 export interface RunPipelineOptions {
@@ -84,7 +88,6 @@ export interface RunPipelineOptions {
 }
 
 const nowIso = (): string => new Date().toISOString();
-const seconds = (t0: number): number => (performance.now() - t0) / 1000;
 
 function newState(runId: string, config: PipelineConfig, pretrainedDigest: string): RunState {
   const t = nowIso();
@@ -94,6 +97,7 @@ function newState(runId: string, config: PipelineConfig, pretrainedDigest: strin
     bo: { optimizer: null, trials: [], bestRates: null },
     epochs: [], sfpEpochsDone: 0, finetuneEpochsDone: 0, plan: null,
     evaluation: { before: null, after: null }, result: null,
+    budget: { trainImagePasses: 0, forwardImagePasses: 0 },
   };
 }
 
@@ -116,44 +120,21 @@ function trainValSets(pool: SampleSource, cfg: PipelineConfig): { trainSet: Samp
 }
 
 /**
- * The BO trial of SPEC §3.4 — FPGM-prune a copy of the pretrained weights with the candidate rates,
- * train one epoch, score −val_loss − 5·penalty (skipped without training when far off the target) —
- * as a self-contained function of (pretrained, config, pool, request), so that the sequential search
- * and a queue worker on another machine compute the same outcome. Trials run one at a time.
+ * The BO trials of SPEC §3.4 (see trial.ts: FPGM-prune a copy of the pretrained weights with the
+ * candidate rates, score as the config says, skip without compute when far off the target) as a
+ * self-contained function of (pretrained, config, pool, request), so that the sequential search and a
+ * queue worker on another machine compute the same outcome. Trials run one at a time; trial `index`
+ * seeds its epoch or its BN images.
  */
 export function createTrialRunner(pretrained: StateDict, cfg: PipelineConfig, pool: SampleSource): TrialExecutor {
-  const planner = createFpgmPlanner(pretrained);
-  const sparsityOf = createSparsityPredictor(pretrained);
-  const { trainSet, valSet } = trainValSets(pool, cfg);
+  const context = { pretrained, planner: createFpgmPlanner(pretrained), sparsityOf: createSparsityPredictor(pretrained), ...trainValSets(pool, cfg) };
   let previous: Promise<unknown> = Promise.resolve();
-  const runOne = async ({ index, rates }: TrialRequest, { signal, onProgress }: Parameters<TrialExecutor['run']>[1]): Promise<TrialOutcome> => {
-    abortIfNeeded(signal);
-    const t0 = performance.now();
-    const plan = planner.plan(cfg.grouping, rates);
-    const sparsity = sparsityOf(plan) / 100;
-    const macs = macsRemoved(plan, ...cfg.macsSize).fraction;
-    const penalty = sparsityPenalty(cfg.targetKind === 'parameters' ? sparsity : macs, cfg.target);
-    const base = { rates: rates.slice(), sparsity, macsRemoved: macs, penalty };
-    if (isSkipped(penalty)) {
-      return { ...base, trained: false, valLoss: null, valLossL: null, valLossC: null, trainLoss: null, objective: SKIPPED_OBJECTIVE, seconds: seconds(t0) };
-    }
-    const model = createTrainableEResFD(applyPlanToStateDict(pretrained, plan));
-    const trainer = createTrainer(model, trainSet, valSet, { size: cfg.data.size, batchSize: cfg.data.batchSize, lr: cfg.bo.lr, weightDecay: cfg.bo.weightDecay, seed: cfg.seed + index }, {
-      signal,
-      onProgress,
-    });
-    try {
-      const rec = await trainer.runEpoch(0);
-      const objective = objectiveValue(rec.valLoss, penalty);
-      return { ...base, trained: true, valLoss: rec.valLoss, valLossL: rec.valLossL, valLossC: rec.valLossC, trainLoss: rec.trainLoss, objective, seconds: seconds(t0) };
-    } finally {
-      trainer.dispose();
-      model.dispose();
-    }
-  };
   return {
-    run(trial, options) {
-      const outcome = previous.then(() => runOne(trial, options));
+    run({ index, rates }, { signal, onProgress, onImages }) {
+      const outcome = previous.then(() => {
+        abortIfNeeded(signal);
+        return runTrial(cfg, { ...context, signal, onProgress, onImages }, rates, cfg.seed + index);
+      });
       previous = outcome.catch(() => undefined);
       return outcome;
     },
@@ -214,6 +195,13 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunState
   await save();
   const { trainSet, valSet } = trainValSets(data.pool, cfg);
   const trainConfig = { size: cfg.data.size, batchSize: cfg.data.batchSize, seed: cfg.seed };
+  // The budget meter: every batch through a training step or a forward, as it happens.
+  const counted = (state.budget ??= { trainImagePasses: 0, forwardImagePasses: 0 });
+  const meter = (kind: 'train' | 'forward', images: number): void => {
+    if (kind === 'train') counted.trainImagePasses += images;
+    else counted.forwardImagePasses += images;
+  };
+  const recalibrateImages = cfg.recalibrate?.images ?? 0;
 
   try {
     if (state.stage === 'bo') {
@@ -286,6 +274,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunState
           const outcome = await executor.run({ index: offset + info.index, rates, source: info.source }, {
             signal,
             onProgress: (progress) => emit({ type: 'step', stage: 'bo', progress }),
+            onImages: meter,
           });
           pending.set(info.index, outcome);
           return outcome.objective;
@@ -320,35 +309,61 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunState
   async function runSfp(): Promise<void> {
     let weights = state.sfpEpochsDone > 0 ? await loadRunWeights(store, runId, 'sfp') : pretrained;
     const E = cfg.sfp.epochs;
-    for (let e = state.sfpEpochsDone; e < E; e++) {
-      abortIfNeeded(signal);
-      // Each reference epoch reloads the previous epoch's file and recreates Adam (SPEC §3.4).
-      const model = createTrainableEResFD(weights);
-      const trainer = createTrainer(model, trainSet, valSet, { ...trainConfig, lr: cfg.sfp.lr, weightDecay: cfg.sfp.weightDecay, seed: cfg.seed + 1000 + e }, {
-        signal,
-        onProgress: (progress) => emit({ type: 'step', stage: 'sfp', progress }),
-      });
-      try {
-        const rec = await trainer.runEpoch(e);
-        const pruned = isSoftPruneEpoch(e, E, cfg.sfp.every);
-        if (pruned) {
-          await softPrune(model.params, cfg.grouping, rates());
-          // Record the loss of the model this epoch hands on, i.e. after the re-pruning.
-          const v = await trainer.validate();
-          Object.assign(rec, { valLoss: v.loss, valLossL: v.lossL, valLossC: v.lossC });
+    const teacher = createTeacher();
+    try {
+      for (let e = state.sfpEpochsDone; e < E; e++) {
+        abortIfNeeded(signal);
+        // Each reference epoch reloads the previous epoch's file and recreates Adam (SPEC §3.4).
+        const model = createTrainableEResFD(weights);
+        const trainer = createTrainer(model, trainSet, valSet, { ...trainConfig, lr: cfg.sfp.lr, weightDecay: cfg.sfp.weightDecay, seed: cfg.seed + 1000 + e }, {
+          signal,
+          distill: teacher?.distill,
+          onImages: meter,
+          onProgress: (progress) => emit({ type: 'step', stage: 'sfp', progress }),
+        });
+        try {
+          const rec = await trainer.runEpoch(e);
+          const pruned = isSoftPruneEpoch(e, E, cfg.sfp.every);
+          if (pruned) {
+            await softPrune(model.params, cfg.grouping, sfpRates(e));
+            if (recalibrateImages > 0) await trainer.recalibrate(recalibrateImages, e);
+            // Record the loss of the model this epoch hands on, i.e. after the re-pruning.
+            const v = await trainer.validate();
+            Object.assign(rec, { valLoss: v.loss, valLossL: v.lossL, valLossC: v.lossC });
+          }
+          weights = await model.toStateDict();
+          const row: EpochRow = { stage: 'sfp', epoch: e, trainLoss: rec.trainLoss, valLoss: rec.valLoss, valLossL: rec.valLossL, valLossC: rec.valLossC, imagesPerSec: rec.imagesPerSec, seconds: rec.seconds, lr: rec.lr, sparsity: sparsityFraction(weights), pruned };
+          await store.saveWeights(runId, 'sfp', weights);
+          state.epochs.push(row);
+          state.sfpEpochsDone = e + 1;
+          await save();
+          emit({ type: 'epoch', row });
+        } finally {
+          trainer.dispose();
+          model.dispose();
         }
-        weights = await model.toStateDict();
-        const row: EpochRow = { stage: 'sfp', epoch: e, trainLoss: rec.trainLoss, valLoss: rec.valLoss, valLossL: rec.valLossL, valLossC: rec.valLossC, imagesPerSec: rec.imagesPerSec, seconds: rec.seconds, lr: rec.lr, sparsity: sparsityFraction(weights), pruned };
-        await store.saveWeights(runId, 'sfp', weights);
-        state.epochs.push(row);
-        state.sfpEpochsDone = e + 1;
-        await save();
-        emit({ type: 'epoch', row });
-      } finally {
-        trainer.dispose();
-        model.dispose();
       }
+    } finally {
+      teacher?.dispose();
     }
+  }
+
+  /**
+   * Rates of SFP's re-pruning after epoch `e`: the best rates, or with `sfp.rampEpochs` a linear ramp
+   * up to them (gradual pruning: the network loses filters a few at a time, not all at once).
+   */
+  function sfpRates(e: number): number[] {
+    const ramp = cfg.sfp.rampEpochs ?? 0;
+    const f = ramp > 0 ? Math.min(1, (e + 1) / ramp) : 1;
+    return rates().map((r) => r * f);
+  }
+
+  /** The unpruned model as distillation teacher (eval mode), when the config distils. */
+  function createTeacher(): { distill: StepDistillation; dispose: () => void } | null {
+    const weight = cfg.distill?.weight ?? 0;
+    if (!(weight > 0)) return null;
+    const model = createTrainableEResFD(pretrained);
+    return { distill: { teacher: (x) => model.forwardEval(x), weight }, dispose: () => model.dispose() };
   }
 
   async function runFinetune(): Promise<void> {
@@ -361,15 +376,20 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunState
     const model = createTrainableEResFD(weights);
     const mask = cfg.finetune.mode === 'masked' ? createHardMask(state.plan) : null;
     const frozen = (key: string) => convOfWeightKey(key) !== undefined && groupIndexOfKey(cfg.grouping, key) >= 0;
+    const teacher = createTeacher();
     const trainer = createTrainer(model, trainSet, valSet, {
       ...trainConfig, lr: cfg.finetune.lr, weightDecay: cfg.finetune.weightDecay, lrMilestones: [cfg.finetune.lrStepEpoch], seed: cfg.seed + 2000,
     }, {
       signal,
+      distill: teacher?.distill,
+      onImages: meter,
       trainable: cfg.finetune.mode === 'reference' ? (key) => !frozen(key) : undefined,
       afterStep: mask ? () => mask.apply(model.params) : undefined,
       onProgress: (progress) => emit({ type: 'step', stage: 'finetune', progress }),
     });
     try {
+      // The hard prune leaves BN with statistics of filters that are gone: re-estimate them first.
+      if (state.finetuneEpochsDone === 0 && recalibrateImages > 0) await trainer.recalibrate(recalibrateImages, 0);
       for (let e = state.finetuneEpochsDone; e < cfg.finetune.epochs; e++) {
         abortIfNeeded(signal);
         const rec = await trainer.runEpoch(e);
@@ -386,6 +406,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunState
       trainer.dispose();
       mask?.dispose();
       model.dispose();
+      teacher?.dispose();
     }
   }
 
@@ -401,6 +422,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunState
           signal,
           onProgress: (p) => emit({ type: 'evaluation-progress', which, done: p.done, total: p.total }),
         });
+        meter('forward', refs.length);
         const r = evaluateWider(ev.gt, preds, { restrictTo: refs.map((x) => widerImageKey(x.event, x.name)) });
         return { easy: r.easy, medium: r.medium, hard: r.hard, images: r.images, protocol: cfg.evaluate.protocol };
       } finally {

@@ -1,7 +1,8 @@
 /**
  * What a pipeline run records — every trial and every epoch — as plain data, plus CSV export.
  */
-import type { PipelineConfig } from './config.ts';
+import type { PipelineConfig, TrialScore } from './config.ts';
+import type { PipelineBudget } from './budget.ts';
 import type { PruningPlan } from '../prune/plan.ts';
 import type { BayesOptState } from '../search/bayes-opt.ts';
 
@@ -26,6 +27,8 @@ export interface TrialRecord {
   seconds: number;
   /** Objective reused from an identical earlier point (no training). */
   duplicate: boolean;
+  /** How the trial was scored (absent in older runs = 'epoch'). */
+  score?: TrialScore;
 }
 
 export interface EpochRow {
@@ -71,6 +74,12 @@ export interface RunState {
   plan: PruningPlan | null;
   evaluation: { before: EvaluationRecord | null; after: EvaluationRecord | null };
   result: { sparsity: number; macsRemoved: number; parameters: number } | null;
+  /**
+   * Image passes counted as the run went (batches through a training step / a forward only), saved
+   * with every trial and epoch; absent in runs older than the counter. Work of an epoch interrupted
+   * before its save is redone on resume and counted once, when it completes.
+   */
+  budget?: PipelineBudget;
 }
 
 const csvCell = (v: unknown): string => {

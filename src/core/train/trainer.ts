@@ -15,7 +15,7 @@ import { multiboxLossFromMatch } from '../loss/multibox-loss.ts';
 import { augmentTrain, type TrainAugmentConfig } from '../augment/augment-train.ts';
 import { preprocessVal } from '../augment/preprocess-val.ts';
 import { createTorchAdam, type AdamState, type TorchAdam } from './adam.ts';
-import { createTrainStep, type TrainBatch } from './train-step.ts';
+import { createTrainStep, type StepDistillation, type TrainBatch } from './train-step.ts';
 import { createRng } from '../util/random.ts';
 import type { RgbImage } from '../types.ts';
 import type { SampleSource } from './sample-source.ts';
@@ -99,6 +99,13 @@ export interface TrainerHooks {
   afterStep?: () => void;
   onProgress?: (p: StepProgress) => void;
   signal?: AbortSignal;
+  /** Distillation from a teacher on every training batch (its forward counts as forward passes). */
+  distill?: StepDistillation;
+  /**
+   * Budget meter: called with the images of every batch that went through a training step
+   * ('train') or a forward only ('forward': validation, BN re-estimation, the teacher).
+   */
+  onImages?: (kind: 'train' | 'forward', images: number) => void;
 }
 
 export interface Trainer {
@@ -107,6 +114,13 @@ export interface Trainer {
   runEpoch(epoch: number): Promise<EpochRecord>;
   /** Eval-mode loss over the validation source (deterministic preprocessing). */
   validate(): Promise<{ lossL: number; lossC: number; loss: number }>;
+  /**
+   * Re-estimates every BN layer's running statistics on `images` augmented training images (forward
+   * only, train-mode BN, no gradient; cumulative average over the batches, as EagleEye's adaptive BN).
+   * A pruned filter otherwise leaves its BN with statistics of a channel that no longer exists.
+   * `epoch` seeds which images and crops. Returns the images used (≤ the training source's size).
+   */
+  recalibrate(images: number, epoch: number): Promise<number>;
   exportState(epochsDone: number): Promise<TrainerState>;
   importState(state: TrainerState): void;
   dispose(): void;
@@ -139,7 +153,8 @@ export function createTrainer(model: TrainableEResFD, train: SampleSource, val: 
   const owned = new Map([...model.params].filter(([key]) => hooks.trainable?.(key) ?? true));
   const adam: TorchAdam = createTorchAdam(owned, { lr: cfg.lr, weightDecay: cfg.weightDecay });
   const priors = priorBoxes(cfg.size, cfg.size);
-  const step = createTrainStep(model, adam, cfg.size, owned);
+  const step = createTrainStep(model, adam, cfg.size, owned, hooks.distill);
+  const count = (kind: 'train' | 'forward', images: number) => hooks.onImages?.(kind, images);
   const pixels = cfg.size * cfg.size * 3;
 
   const lrAt = (epoch: number): number => cfg.lr * cfg.lrGamma ** cfg.lrMilestones.filter((m) => epoch >= m).length;
@@ -181,6 +196,7 @@ export function createTrainer(model: TrainableEResFD, train: SampleSource, val: 
       });
       const [l, c] = (await pair.data()) as Float32Array;
       pair.dispose();
+      count('forward', batch.count);
       sumL += l!;
       sumC += c!;
       batches++;
@@ -190,9 +206,23 @@ export function createTrainer(model: TrainableEResFD, train: SampleSource, val: 
     return { lossL, lossC, loss: lossL + lossC };
   }
 
+  async function recalibrate(images: number, epoch: number): Promise<number> {
+    const order = shuffled(train.size, sampleSeed(cfg.seed, epoch, -2)).slice(0, Math.max(0, Math.min(images, train.size)));
+    for (let start = 0, k = 0; start < order.length; start += cfg.batchSize, k++) {
+      abortIfNeeded(hooks.signal);
+      const batch = await buildBatch(order.slice(start, start + cfg.batchSize).map((i) => trainSample(i, epoch)));
+      tf.tidy(() => {
+        model.forwardTrain(tf.tensor4d(batch.x, [batch.count, cfg.size, cfg.size, 3]), { momentum: 1 / (k + 1) });
+      });
+      count('forward', batch.count);
+    }
+    return order.length;
+  }
+
   return {
     config: cfg,
     validate,
+    recalibrate,
     async runEpoch(epoch) {
       const t0 = now();
       adam.lr = lrAt(epoch);
@@ -213,6 +243,8 @@ export function createTrainer(model: TrainableEResFD, train: SampleSource, val: 
           total = prev ? (tf.add(prev, pair) as tf.Tensor1D) : tf.clone(pair);
           prev?.dispose();
           images += batch.count;
+          count('train', batch.count);
+          if (hooks.distill) count('forward', batch.count);
           try {
             if (hooks.onProgress && ((s + 1) % cfg.reportEvery === 0 || s + 1 === steps)) {
               const [l, c] = (await pair.data()) as Float32Array;

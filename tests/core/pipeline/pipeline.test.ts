@@ -14,6 +14,8 @@ import { isStudioError } from '../../../src/core/errors.ts';
 import { validatePipelineConfig } from '../../../src/core/pipeline/config.ts';
 import type { StateDict } from '../../../src/core/types.ts';
 import { widerEntries, widerSampleSource } from '../../../src/platform/node/wider-samples.ts';
+import { loadValImage, presentValImages, readValGroundTruth } from '../../../src/platform/node/wider-folder.ts';
+import { planPipelineBudget } from '../../../src/core/pipeline/budget.ts';
 
 const TINY: PipelineConfigInput = {
   target: 0.3,
@@ -97,5 +99,28 @@ describe.skipIf(!HAS_SHARED)('runPipeline on WIDER (tiny budget)', () => {
     expect(b.bo.trials.map((t) => [t.rates, t.objective])).toEqual(a.bo.trials.map((t) => [t.rates, t.objective]));
     expect(b.epochs.map((r) => r.valLoss)).toEqual(a.epochs.map((r) => r.valLoss));
     expect(tf.memory().numTensors).toBe(tensorsBefore);
-  });
+  }, 600_000); // full (tiny) pipelines on a busy 2-core CI machine
+
+  it('counts every image pass as it runs: the counted budget equals the plan of the trials that were scored', async () => {
+    const dir = sharedPath('widerface');
+    const gt = await readValGroundTruth(dir);
+    const evaluation = { gt, refs: (await presentValImages(dir, gt)).slice(0, 2), loadImage: loadValImage(dir) };
+    const cases: PipelineConfigInput[] = [
+      // The laptop recipe: adaptive-BN trials, distillation, BN re-estimation after every hard prune, SFP every 2 of 3 epochs.
+      { ...TINY, recipe: 'laptop', bo: { initPoints: 3, iterations: 1, bnImages: 4 }, sfp: { epochs: 3, every: 2 }, recalibrate: { images: 5 }, evaluate: { images: 2 } },
+      // The paper recipe: one-epoch trials, no teacher, no re-estimation.
+      { ...TINY, recipe: 'paper', bo: { initPoints: 2, iterations: 0 }, evaluate: { images: 2 } },
+    ];
+    for (const [k, config] of cases.entries()) {
+      const s = await runPipeline({ runId: `budget${k}`, pretrained, config, data: { pool, evaluation }, store: createMemoryRunStore() });
+      // Skipped (out of band) and duplicate trials cost nothing; the plan counts every trial as scored.
+      const scored = s.bo.trials.filter((t) => t.trained && !t.duplicate).length;
+      expect(scored).toBeGreaterThan(0);
+      const planned = planPipelineBudget(validatePipelineConfig({ ...config, bo: { ...config.bo, initPoints: scored - 1, iterations: 0 } }));
+      expect(s.budget).toEqual(planned);
+      expect(s.budget!.trainImagePasses).toBeLessThanOrEqual(planPipelineBudget(s.config).trainImagePasses);
+      if (k === 0) expect(s.budget!.trainImagePasses).toBe((3 + 1) * 6); // 8 images → 6 train / 2 val; trials train nothing
+    }
+  }, 600_000);
 });
+

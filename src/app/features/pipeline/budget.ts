@@ -11,8 +11,11 @@ import {
   type TargetKind,
 } from '../../../core/pipeline/config.ts';
 import { GROUPINGS } from '../../../core/prune/layer-groups.ts';
+import type { RecipeName } from '../../../core/pipeline/recipe.ts';
 
 export interface PipelineForm {
+  /** Which recipe the other fields refine (its LRs, trial score, distillation, BN re-estimation). */
+  recipe: RecipeName;
   /** Target sparsity in percent. */
   targetPercent: number;
   targetKind: TargetKind;
@@ -40,6 +43,7 @@ export const PRESETS: Record<Preset, { label: string; config: PipelineConfig }> 
 
 export function formFromConfig(c: PipelineConfig): PipelineForm {
   return {
+    recipe: c.recipe ?? 'paper',
     targetPercent: Math.round(c.target * 1000) / 10,
     targetKind: c.targetKind,
     groupingId: c.grouping.id,
@@ -61,6 +65,7 @@ export function formFromConfig(c: PipelineConfig): PipelineForm {
 /** The form as a pipeline config input; the fine-tune LR steps at half its epochs, as both presets do. */
 export function configFromForm(f: PipelineForm): PipelineConfigInput {
   return {
+    recipe: f.recipe,
     target: f.targetPercent / 100,
     targetKind: f.targetKind,
     grouping: GROUPINGS[f.groupingId] ?? DEFAULT_PIPELINE_CONFIG.grouping,

@@ -18,8 +18,12 @@ import { flushDenormalsTf } from '../../util/denormals.ts';
 export interface TrainableEResFD {
   /** Trainable parameters by canonical key; conv weights are HWIO ([kh, kw, in, out]). */
   readonly params: ReadonlyMap<string, tf.Variable>;
-  /** Forward in train mode (batch statistics); updates running stats when `updateStats` (default true). */
-  forwardTrain(x: tf.Tensor4D, options?: { updateStats?: boolean }): GraphOutput;
+  /**
+   * Forward in train mode (batch statistics); updates running stats when `updateStats` (default true)
+   * with `momentum` (default torch's 0.1; 1/(k+1) on the k-th batch gives the cumulative average
+   * BN re-estimation wants).
+   */
+  forwardTrain(x: tf.Tensor4D, options?: { updateStats?: boolean; momentum?: number }): GraphOutput;
   /** Forward in eval mode (running statistics), unfused so it follows the current variables. */
   forwardEval(x: tf.Tensor4D, options?: GraphOptions): GraphOutput;
   /** Host copy in PyTorch layout, every canonical key (parameters and buffers). */
@@ -118,7 +122,7 @@ export function createTrainableEResFD(stateDict: StateDict): TrainableEResFD {
    * instead of six per layer. Running stats never reach the loss, so recording these ops on a
    * gradient tape is harmless.
    */
-  function updateRunningStats(stats: BatchStats[]): void {
+  function updateRunningStats(stats: BatchStats[], momentum: number): void {
     if (stats.length === 0) return;
     const sizes = stats.map((s) => s.mean.size);
     const means = stats.map((s) => buffers.get(`${s.bn}.running_mean`)!);
@@ -127,12 +131,12 @@ export function createTrainableEResFD(stateDict: StateDict): TrainableEResFD {
     const unbias = new Float32Array(sizes.reduce((a, b) => a + b, 0));
     let offset = 0;
     stats.forEach((s, k) => {
-      unbias.fill((BN_MOMENTUM * s.count) / Math.max(s.count - 1, 1), offset, offset + sizes[k]!);
+      unbias.fill((momentum * s.count) / Math.max(s.count - 1, 1), offset, offset + sizes[k]!);
       offset += sizes[k]!;
     });
     const [newMeans, newVars] = tf.tidy(() => {
-      const rm = tf.add(tf.mul(tf.concat(means), 1 - BN_MOMENTUM), tf.mul(tf.concat(stats.map((s) => s.mean)), BN_MOMENTUM));
-      const rv = tf.add(tf.mul(tf.concat(vars), 1 - BN_MOMENTUM), tf.mul(tf.concat(stats.map((s) => s.variance)), tf.tensor1d(unbias)));
+      const rm = tf.add(tf.mul(tf.concat(means), 1 - momentum), tf.mul(tf.concat(stats.map((s) => s.mean)), momentum));
+      const rv = tf.add(tf.mul(tf.concat(vars), 1 - momentum), tf.mul(tf.concat(stats.map((s) => s.variance)), tf.tensor1d(unbias)));
       return [tf.split(rm, sizes), tf.split(rv, sizes)];
     });
     stats.forEach((s, k) => {
@@ -149,7 +153,7 @@ export function createTrainableEResFD(stateDict: StateDict): TrainableEResFD {
     forwardTrain(x, options = {}) {
       const stats: BatchStats[] | null = options.updateStats ?? true ? [] : null;
       const out = runGraph(trainOps(stats), x, { runDeadLayer5: true });
-      if (stats) updateRunningStats(stats);
+      if (stats) updateRunningStats(stats, options.momentum ?? BN_MOMENTUM);
       return out;
     },
     forwardEval(x, options) {
