@@ -8,7 +8,7 @@ import { HAS_SHARED, readShared, sharedPath } from '../../helpers/shared.ts';
 import { useBackend } from '../../helpers/backends.ts';
 import { readCheckpoint } from '../../../src/core/checkpoint/index.ts';
 import { createMemoryRunStore, runPipeline, type PipelineConfigInput, type RunStore } from '../../../src/core/pipeline/index.ts';
-import { pipelineConfigDifferences, validatePipelineConfig } from '../../../src/core/pipeline/config.ts';
+import { DEFAULT_PIPELINE_CONFIG, pipelineConfigDifferences, validatePipelineConfig } from '../../../src/core/pipeline/config.ts';
 import { isStudioError, type ErrorCode } from '../../../src/core/errors.ts';
 import type { RunState } from '../../../src/core/pipeline/records.ts';
 import type { StateDict } from '../../../src/core/types.ts';
@@ -46,7 +46,7 @@ describe('pipeline settings differences', () => {
     expect(pipelineConfigDifferences(a, b)).toEqual([
       { path: 'target', stored: 0.3, requested: 0.5 },
       { path: 'targetKind', stored: 'parameters', requested: 'macs' },
-      { path: 'data.images', stored: 200, requested: 50 },
+      { path: 'data.images', stored: DEFAULT_PIPELINE_CONFIG.data.images, requested: 50 },
     ]);
   });
 });
