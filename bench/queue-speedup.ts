@@ -1,5 +1,6 @@
 /**
- * Wall time of a fixed 12-trial search (`prune --queue`, q = 2: 1 probe + 5 random + 6 GP trials) with
+ * Wall time of a fixed 12-trial search (`prune --queue --recipe paper`: one-epoch trials, the scale-out case;
+ * q = 2: 1 probe + 5 random + 6 GP trials) with
  * 1 worker vs 2 workers on a throw-away redis-server, interleaved (1w, 2w, 1w, 2w, …) so that changes
  * in machine load hit both sides alike; prints each rep, the load average around it and the medians.
  * Every rep starts fresh worker processes (each pays its own WASM warm-up) and a new run id (no job
@@ -32,7 +33,7 @@ async function rep(url: string, workers: number, id: string): Promise<{ seconds:
   const load0 = loadavg()[0]!;
   const t0 = performance.now();
   const coordinator = spawn(NODE[0]!, [...NODE.slice(1), 'prune', '--model', join(SHARED, 'models/EResFD-original.pth'), '--widerface', join(SHARED, 'widerface'),
-    '--target', '0.3', '--bo-init', '5', '--bo-iter', '6', '--bo-batch', '2', '--images', args.images ?? '16', '--size', args.size ?? '128', '--batch', '4',
+    '--target', '0.3', '--recipe', 'paper', '--bo-init', '5', '--bo-iter', '6', '--bo-batch', '2', '--images', args.images ?? '16', '--size', args.size ?? '128', '--batch', '4',
     '--sfp-epochs', '0', '--finetune-epochs', '0', '--eval-images', '0', '--run-dir', dir, '--run-id', id, '--out', join(dir, `${id}.pth`), '--queue', url, '--json'], { stdio: 'ignore' });
   const code = await new Promise<number | null>((r) => coordinator.once('exit', r));
   const seconds = (performance.now() - t0) / 1000;

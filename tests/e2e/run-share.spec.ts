@@ -40,9 +40,10 @@ test.describe('run settings, outcome and sharing', () => {
       'pipeline-target': 40, 'pipeline-bo-init': 3, 'pipeline-bo-iter': 2, 'pipeline-images': 10, 'pipeline-size': 96,
       'pipeline-batch': 2, 'pipeline-sfp-epochs': 2, 'pipeline-ft-epochs': 1, 'pipeline-eval-images': 0, 'pipeline-seed': 7,
     });
-    // 10 images → 2 validation + 8 training; 1 + 3 + 2 trials + 2 SFP + 1 fine-tune = 9 epochs of 8 images.
-    await expect(page.getByTestId('pipeline-budget-train')).toHaveAttribute('data-value', '72');
-    await expect(page.getByTestId('pipeline-budget-train')).toContainText('72 training image passes');
+    // 10 images → 2 validation + 8 training. The default (laptop) recipe scores trials by adaptive BN,
+    // forward passes only, so training passes are 2 SFP + 1 fine-tune = 3 epochs of 8 images.
+    await expect(page.getByTestId('pipeline-budget-train')).toHaveAttribute('data-value', '24');
+    await expect(page.getByTestId('pipeline-budget-train')).toContainText('24 training image passes');
 
     await page.getByTestId('pipeline-start').click();
     await expect(page.getByTestId('pipeline-form-run')).toHaveAttribute('data-status', 'running');
@@ -61,7 +62,7 @@ test.describe('run settings, outcome and sharing', () => {
       await expect(page.getByTestId(id)).toHaveValue(value);
       await expect(page.getByTestId(id)).toBeDisabled();
     }
-    await expect(page.getByTestId('pipeline-budget-train')).toHaveAttribute('data-value', '72');
+    await expect(page.getByTestId('pipeline-budget-train')).toHaveAttribute('data-value', '24');
     await expect(page.getByTestId('pipeline-start')).toBeDisabled();
     expect(await seriousViolations(page)).toEqual([]);
 
