@@ -48,6 +48,12 @@ export interface PipelineConfig {
     batch: number;
     /** How a batch's GP points account for the trials still running (see search/bayes-opt.ts). */
     batchStrategy: BatchStrategy;
+    /**
+     * Which sparsities count as in band. 'reference' (absent): B-FPGM's penalty, which trains and can
+     * pick a candidate up to 4 pt below the target; 'at-or-above': only [target, target + 4 pt], the band
+     * the released checkpoints are judged by, so the winner never lands under the target.
+     */
+    band?: 'reference' | 'at-or-above';
   };
   sfp: {
     epochs: number; every: number; lr: number; weightDecay: number;
@@ -137,6 +143,7 @@ export function validatePipelineConfig(input: PipelineConfigInput = {}, base: Pi
   int(c.bo.initPoints, 0, 'bo.initPoints');
   int(c.bo.iterations, 0, 'bo.iterations');
   int(c.bo.batch, 1, 'bo.batch');
+  if (c.bo.band !== undefined && c.bo.band !== 'reference' && c.bo.band !== 'at-or-above') throw bad(`bo.band must be 'reference' or 'at-or-above'`);
   if (!BATCH_STRATEGIES.includes(c.bo.batchStrategy)) throw bad(`bo.batchStrategy must be one of ${BATCH_STRATEGIES.join(', ')}`);
   int(c.sfp.epochs, 0, 'sfp.epochs');
   int(c.sfp.every, 1, 'sfp.every');

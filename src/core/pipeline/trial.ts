@@ -15,8 +15,12 @@ import type { PruningPlan } from '../prune/plan.ts';
 import { applyPlanToStateDict } from '../prune/plan.ts';
 import { macsRemoved } from '../prune/sparsity.ts';
 import { objectiveValue, sparsityPenalty, isSkipped, SKIPPED_OBJECTIVE } from '../search/penalty.ts';
+
 import type { PipelineConfig } from './config.ts';
 import type { TrialRecord } from './records.ts';
+
+/** The reference's penalty for a candidate 4 pt or more from the target. */
+const OUT_OF_BAND_PENALTY = 100;
 
 /** What a trial yields (the search adds index, source and duplicate). */
 export type TrialOutcome = Omit<TrialRecord, 'index' | 'source' | 'duplicate'>;
@@ -43,7 +47,9 @@ export async function runTrial(cfg: PipelineConfig, ctx: TrialContext, rates: re
   const plan = ctx.planner.plan(cfg.grouping, rates);
   const sparsity = ctx.sparsityOf(plan) / 100;
   const macs = macsRemoved(plan, ...cfg.macsSize).fraction;
-  const penalty = sparsityPenalty(cfg.targetKind === 'parameters' ? sparsity : macs, cfg.target);
+  const measured = cfg.targetKind === 'parameters' ? sparsity : macs;
+  // Under 'at-or-above' a candidate below the target is out of band (skipped), like one 4 pt away.
+  const penalty = cfg.bo.band === 'at-or-above' && measured < cfg.target ? OUT_OF_BAND_PENALTY : sparsityPenalty(measured, cfg.target);
   const base = { rates: rates.slice(), sparsity, macsRemoved: macs, penalty, score };
   if (isSkipped(penalty)) {
     return { ...base, trained: false, valLoss: null, valLossL: null, valLossC: null, trainLoss: null, objective: SKIPPED_OBJECTIVE, seconds: seconds(t0) };
