@@ -54,6 +54,8 @@ export interface PipelineConfig {
      * the released checkpoints are judged by, so the winner never lands under the target.
      */
     band?: 'reference' | 'at-or-above';
+    /** Scale each candidate's rates onto the target before scoring it (search/project.ts); absent = false (the paper). */
+    project?: boolean;
   };
   sfp: {
     epochs: number; every: number; lr: number; weightDecay: number;

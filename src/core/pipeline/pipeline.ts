@@ -289,9 +289,11 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunState
           state.bo.trials.push(record);
           state.bo.optimizer = optimizer.toJSON();
           const best = optimizer.best();
-          state.bo.bestRates = best ? best.x.slice() : null;
+          const bestRecord = best ? state.bo.trials.find((t) => t.objective === best.y && t.rates.every((r, i) => r === best.x[i])) ?? null : null;
+          // With bo.project the optimiser's point is a direction; what gets pruned is its projection.
+          state.bo.bestRates = best ? (bestRecord?.appliedRates ?? best.x).slice() : null;
           await save();
-          emit({ type: 'trial', trial: record, best: best ? state.bo.trials.find((t) => t.objective === best.y && t.rates.every((r, i) => r === best.x[i])) ?? null : null });
+          emit({ type: 'trial', trial: record, best: bestRecord });
         },
       });
     } finally {

@@ -33,7 +33,7 @@ export const LAPTOP_RECIPE: PipelineConfig = {
   ...PAPER_RECIPE,
   recipe: 'laptop',
   data: { images: 400, valFraction: 0.2, size: 320, batchSize: 8 },
-  bo: { initPoints: 15, iterations: 30, lr: 1e-3, weightDecay: 1e-5, score: 'adaptive-bn', bnImages: 32, batch: 1, batchStrategy: 'constant-liar', band: 'at-or-above' },
+  bo: { initPoints: 15, iterations: 30, lr: 1e-3, weightDecay: 1e-5, score: 'adaptive-bn', bnImages: 32, batch: 1, batchStrategy: 'constant-liar', band: 'at-or-above', project: true },
   sfp: { epochs: 12, every: 2, lr: 5e-4, weightDecay: 5e-4 },
   finetune: { epochs: 16, lr: 5e-4, lrStepEpoch: 8, weightDecay: 5e-4, mode: 'masked' },
   distill: { weight: 1 },

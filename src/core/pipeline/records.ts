@@ -13,6 +13,8 @@ export interface TrialRecord {
   index: number;
   source: 'probe' | 'random' | 'suggest';
   rates: number[];
+  /** Rates actually pruned when the search projects candidates onto the band (bo.project); absent = `rates`. */
+  appliedRates?: number[];
   /** Fraction of parameters exactly zero after pruning (reference calc_sparsity / 100). */
   sparsity: number;
   /** Fraction of conv MACs whose output filters are zeroed, at config.macsSize. */

@@ -14,7 +14,8 @@ import type { FpgmPlanner } from '../prune/pruner.ts';
 import type { PruningPlan } from '../prune/plan.ts';
 import { applyPlanToStateDict } from '../prune/plan.ts';
 import { macsRemoved } from '../prune/sparsity.ts';
-import { objectiveValue, sparsityPenalty, isSkipped, SKIPPED_OBJECTIVE } from '../search/penalty.ts';
+import { objectiveValue, sparsityPenalty, isSkipped, SKIPPED_OBJECTIVE, groupBounds } from '../search/penalty.ts';
+import { projectRatesToTarget } from '../search/project.ts';
 
 import type { PipelineConfig } from './config.ts';
 import type { TrialRecord } from './records.ts';
@@ -44,13 +45,18 @@ const seconds = (t0: number): number => (performance.now() - t0) / 1000;
 export async function runTrial(cfg: PipelineConfig, ctx: TrialContext, rates: readonly number[], seed: number): Promise<TrialOutcome> {
   const t0 = performance.now();
   const score = cfg.bo.score ?? 'epoch';
-  const plan = ctx.planner.plan(cfg.grouping, rates);
+  const measure = (r: readonly number[]) => {
+    const p = ctx.planner.plan(cfg.grouping, r);
+    return cfg.targetKind === 'parameters' ? ctx.sparsityOf(p) / 100 : macsRemoved(p, ...cfg.macsSize).fraction;
+  };
+  const applied = cfg.bo.project ? projectRatesToTarget(rates, groupBounds(cfg.target, rates.length).map((b) => b[1]), cfg.target, measure) : rates.slice();
+  const plan = ctx.planner.plan(cfg.grouping, applied);
   const sparsity = ctx.sparsityOf(plan) / 100;
   const macs = macsRemoved(plan, ...cfg.macsSize).fraction;
   const measured = cfg.targetKind === 'parameters' ? sparsity : macs;
   // Under 'at-or-above' a candidate below the target is out of band (skipped), like one 4 pt away.
   const penalty = cfg.bo.band === 'at-or-above' && measured < cfg.target ? OUT_OF_BAND_PENALTY : sparsityPenalty(measured, cfg.target);
-  const base = { rates: rates.slice(), sparsity, macsRemoved: macs, penalty, score };
+  const base = { rates: rates.slice(), ...(cfg.bo.project ? { appliedRates: applied } : {}), sparsity, macsRemoved: macs, penalty, score };
   if (isSkipped(penalty)) {
     return { ...base, trained: false, valLoss: null, valLossL: null, valLossC: null, trainLoss: null, objective: SKIPPED_OBJECTIVE, seconds: seconds(t0) };
   }
