@@ -129,7 +129,7 @@ export async function pruneCommand(argv: string[]): Promise<void> {
       ...(coordinator ? { trialExecutor: coordinator.executor(join(runDir, id)) } : {}),
       onEvent: (e) => {
         if (e.type === 'stage') process.stderr.write(`\n== ${e.stage}\n`);
-        else if (e.type === 'trial') process.stderr.write(`\ntrial ${e.trial.index}: rates ${e.trial.rates.map((r) => r.toFixed(3)).join(',')} sparsity ${(100 * e.trial.sparsity).toFixed(2)} % penalty ${e.trial.penalty.toFixed(3)} objective ${e.trial.objective.toFixed(4)}\n`);
+        else if (e.type === 'trial') process.stderr.write(`\ntrial ${e.trial.index}: rates ${(e.trial.appliedRates ?? e.trial.rates).map((r) => r.toFixed(3)).join(',')}${e.trial.appliedRates ? ` (projected from ${e.trial.rates.map((r) => r.toFixed(3)).join(',')})` : ''} sparsity ${(100 * e.trial.sparsity).toFixed(2)} % penalty ${e.trial.penalty.toFixed(3)} objective ${e.trial.objective.toFixed(4)}\n`);
         else if (e.type === 'step') process.stderr.write(`\r${e.stage} epoch ${e.progress.epoch + 1} step ${e.progress.step}/${e.progress.steps} loss ${(e.progress.lossL + e.progress.lossC).toFixed(3)} ${e.progress.imagesPerSec.toFixed(1)} img/s   `);
         else if (e.type === 'epoch') process.stderr.write(`\n${e.row.stage} epoch ${e.row.epoch + 1}: train ${e.row.trainLoss.toFixed(4)} val ${e.row.valLoss.toFixed(4)} sparsity ${(100 * e.row.sparsity).toFixed(2)} %\n`);
         else if (e.type === 'evaluation-progress' && (e.done % 10 === 0 || e.done === e.total)) process.stderr.write(`\rAP ${e.which}: ${e.done}/${e.total}   `);
