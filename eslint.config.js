@@ -50,9 +50,7 @@ const appRestrictions = (allowed = []) => ({
 const NODE_BUILTINS = [...new Set(builtinModules.map((m) => m.replace(/^node:/, '')))];
 
 const coreRestrictions = {
-  paths: [
-    ...NODE_BUILTINS.map((name) => ({ name, message: 'src/core is isomorphic: no Node built-ins (use a port in src/platform/node).' })),
-  ],
+  paths: [...NODE_BUILTINS.map((name) => ({ name, message: 'src/core is isomorphic: no Node built-ins (use a port in src/platform/node).' }))],
   patterns: [
     { group: ['node:*'], message: 'src/core is isomorphic: no Node built-ins (use a port in src/platform/node).' },
     {

@@ -19,12 +19,16 @@ const TIMEOUT_MS = 300_000;
 /** Type-checks `fixtures` (name → source) as if they were files in src/core, under src/core/tsconfig.json. */
 function checkInCoreZone(fixtures: Record<string, string>): Record<string, string[]> {
   const configPath = join(ROOT, 'src/core/tsconfig.json');
-  const parsed = ts.getParsedCommandLineOfConfigFile(configPath, {}, {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: (d) => {
-      throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+  const parsed = ts.getParsedCommandLineOfConfigFile(
+    configPath,
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (d) => {
+        throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+      },
     },
-  });
+  );
   if (!parsed) throw new Error(`cannot read ${configPath}`);
   const virtual = new Map(Object.entries(fixtures).map(([name, text]) => [join(ROOT, 'src/core', name), text]));
   const host = ts.createCompilerHost(parsed.options);
@@ -100,7 +104,7 @@ describe('zone boundaries', () => {
 
       const tf = await lint('src/app/features/__zone-fixture__.ts', "import * as tf from '@tensorflow/tfjs';\nexport { tf };\n");
       expect(tf.errors).toEqual([expect.stringMatching(/^no-restricted-imports: '@tensorflow\/tfjs' import .*must not load TF\.js/)]);
-      const tfCore = await lint('src/app/__zone-fixture__.svelte', "<script lang=\"ts\">\n  import { zeros } from '@tensorflow/tfjs-core';\n  zeros([1]);\n</script>\n");
+      const tfCore = await lint('src/app/__zone-fixture__.svelte', '<script lang="ts">\n  import { zeros } from \'@tensorflow/tfjs-core\';\n  zeros([1]);\n</script>\n');
       expect(tfCore.errors).toHaveLength(1);
 
       const internal = await lint('src/app/features/__zone-fixture__.ts', "import { StudioError } from '../../core/errors.ts';\nexport { StudioError };\n");
@@ -127,7 +131,18 @@ describe('zone boundaries', () => {
         "import * as tf from '@tensorflow/tfjs-core';\nimport { StudioError } from '../errors.ts';\nexport { tf, StudioError };\n",
       );
       expect(clean).toEqual({ errors: [], warnings: [] });
-      for (const spec of ['node:fs', 'fs', 'path', 'idb', 'comlink', 'svelte', '../../app/format.ts', '../../platform/node/fs-run-store.ts', '../../../workers/compute.worker.ts', '../../cli/main.ts']) {
+      for (const spec of [
+        'node:fs',
+        'fs',
+        'path',
+        'idb',
+        'comlink',
+        'svelte',
+        '../../app/format.ts',
+        '../../platform/node/fs-run-store.ts',
+        '../../../workers/compute.worker.ts',
+        '../../cli/main.ts',
+      ]) {
         const bad = await lint('src/core/train/__zone-fixture__.ts', `import * as x from '${spec}';\nexport { x };\n`);
         expect(bad.errors, spec).toHaveLength(1);
       }
