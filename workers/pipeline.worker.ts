@@ -171,7 +171,7 @@ async function loadModelWeights(modelId: string): Promise<StateDict> {
 
 /** Holds the run's Web Lock while `body` runs; waits up to 10 s for a closing tab to let go of it. */
 async function withRunLock<T>(runId: string, body: () => Promise<T>): Promise<T> {
-  const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+  const locks = (globalThis.navigator as { locks?: LockManager } | undefined)?.locks;
   if (!locks) return body();
   try {
     return await locks.request(`bfpgm-run:${runId}`, { signal: AbortSignal.timeout(10_000) }, body);

@@ -54,8 +54,14 @@ export async function decodePixels(blob: Blob, label: string): Promise<RgbaFrame
   }
 }
 
+/**
+ * A playing `<video>` element, typed by what the grabber reads: this module is also compiled into worker code
+ * (for `decodePixels`), whose lib (WebWorker) has no HTMLVideoElement.
+ */
+export type VideoFrameSource = CanvasImageSource & { readonly videoWidth: number; readonly videoHeight: number };
+
 /** Grabs the current frame of a playing video at its native size; reuses one canvas per grabber. */
-export function createFrameGrabber(): (video: HTMLVideoElement) => RgbaFrame | null {
+export function createFrameGrabber(): (video: VideoFrameSource) => RgbaFrame | null {
   let ctx: OffscreenCanvasRenderingContext2D | null = null;
   return (video) => {
     const { videoWidth: w, videoHeight: h } = video;

@@ -307,7 +307,7 @@ function datasetRecord(
 
 /** Runs `fn` holding a lock shared by every tab, so two imports never interleave with a sweep. */
 async function withImportLock(signal: AbortSignal | undefined, fn: () => Promise<void>): Promise<void> {
-  const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+  const locks = (globalThis.navigator as { locks?: LockManager } | undefined)?.locks;
   if (!locks) return fn();
   await locks.request(LOCK_NAME, signal ? { signal } : {}, fn);
 }
