@@ -79,7 +79,7 @@ test.describe('B-FPGM pipeline', () => {
     await screenshot(page, testInfo, 'pipeline-done');
     expect(await seriousViolations(page)).toEqual([]);
 
-    // "Apply best rates" puts the best trial's rates into the rate editor.
+    // "Apply best rates" puts the best trial's rates into the rate editor: the ones it trained (projected onto the target).
     const best = rows.reduce((a, b) => (Number(b.objective) > Number(a.objective) ? b : a));
     await page.getByTestId('bo-apply-best').click();
     await expect(page.getByTestId('bo-applied')).toBeVisible();
