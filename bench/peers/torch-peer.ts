@@ -9,8 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { CONVS, createEResFD, nhwcToNchw, loadEResFDCheckpoint } from '../../src/core/index.ts';
-import { STAGE_BLOCKS } from '../../src/core/model/eresfd/architecture.ts';
+import { CONVS, STAGE_BLOCKS, createEResFD, nhwcToNchw, loadEResFDCheckpoint } from '../../src/core/index.ts';
 
 export interface TorchPeer {
   maxAbsDiff: number;

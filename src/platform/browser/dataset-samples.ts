@@ -16,7 +16,7 @@ import {
   type WiderGroundTruth,
   type WiderGtImage,
   type WiderImageRef,
-} from '../../core/index.ts';
+} from '../../core/data/index.ts';
 import { FACE_FIELDS, type StoredDatasetImage } from './idb-store.ts';
 import { decodePixels } from './image-decoder.ts';
 import { datasetLabel, getDataset, getImageBlob, listDatasetImages } from './wider-store.ts';

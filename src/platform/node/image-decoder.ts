@@ -7,7 +7,7 @@
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { readFile } from 'node:fs/promises';
-import { INPUT_LIMITS, StudioError, checkImageSize, orientImage, readImageHeader, type RgbImage } from '../../core/index.ts';
+import { INPUT_LIMITS, StudioError, checkImageSize, orientImage, readImageHeader, type RgbImage } from '../../core/data/index.ts';
 
 export function decodeImage(bytes: Uint8Array, name = 'image'): RgbImage {
   const header = readImageHeader(bytes, name);

@@ -15,7 +15,7 @@ import {
   type WiderEntry,
   type WiderGroundTruth,
   type WiderImageRef,
-} from '../../core/index.ts';
+} from '../../core/data/index.ts';
 import { readImageFile } from './image-decoder.ts';
 
 export type WiderSplit = 'train' | 'val';

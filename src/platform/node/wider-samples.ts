@@ -15,7 +15,7 @@ import {
   type RgbImage,
   type SampleSource,
   type WiderEntry,
-} from '../../core/index.ts';
+} from '../../core/data/index.ts';
 import { readImageFile } from './image-decoder.ts';
 import { imagePath, readSplitEntries, type WiderSplit } from './wider-folder.ts';
 

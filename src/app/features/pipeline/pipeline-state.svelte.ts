@@ -5,11 +5,7 @@
  * with start / pause / resume / cancel / export. After a reload a run saved as 'running' shows as
  * interrupted, with Resume.
  */
-import { DEFAULT_PIPELINE_CONFIG, estimatePipelineSeconds, type PipelineConfig } from '../../../core/pipeline/config.ts';
-import { planPipelineBudgetByStage, plannedTrials } from '../../../core/pipeline/budget.ts';
-import { MAX_RUN_FILE_BYTES } from '../../../core/pipeline/run-file.ts';
-import { StudioError } from '../../../core/errors.ts';
-import type { RunState } from '../../../core/index.ts';
+import { DEFAULT_PIPELINE_CONFIG, estimatePipelineSeconds, planPipelineBudgetByStage, plannedTrials, MAX_RUN_FILE_BYTES, StudioError, type PipelineConfig, type RunState } from '../../../core/data/index.ts';
 import type { PipelineClient } from '../../pipeline-client.ts';
 import { saveBlob } from '../../download.ts';
 import { toUiError, type UiError } from '../../ui-error.ts';

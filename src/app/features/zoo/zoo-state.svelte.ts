@@ -7,7 +7,7 @@
 import type { ComputeClient } from '../../compute-client.ts';
 import { toUiError, type UiError } from '../../ui-error.ts';
 import { deleteModel, getModel, listModels, renameModel } from '../../../platform/browser/idb-store.ts';
-import { modelFileName } from '../../../core/pipeline/names.ts';
+import { modelFileName } from '../../../core/data/index.ts';
 import { listEvaluations } from '../../../platform/browser/evaluation-store.ts';
 import { listRuns } from '../../../platform/browser/idb-run-store.ts';
 import { saveBlob } from '../../download.ts';

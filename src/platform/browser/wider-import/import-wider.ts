@@ -10,7 +10,7 @@
  *    one's JPEG structure and write them in transactional batches tagged with the import id;
  * 4. write the dataset records last (one transaction). Any failure or cancel deletes the batches.
  */
-import { StudioError, imageKeyFromPath, selectSubset, widerImageKey, WIDER_SETTINGS, type WiderEntry, type WiderGtImage, type WiderSetting } from '../../../core/index.ts';
+import { StudioError, imageKeyFromPath, selectSubset, widerImageKey, WIDER_SETTINGS, type WiderEntry, type WiderGtImage, type WiderSetting } from '../../../core/data/index.ts';
 import {
   FACE_FIELDS,
   sha256Hex,

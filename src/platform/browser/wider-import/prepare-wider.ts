@@ -11,7 +11,7 @@ import {
   WIDER_SETTINGS,
   type WiderEntry,
   type WiderGroundTruth,
-} from '../../../core/index.ts';
+} from '../../../core/data/index.ts';
 import { sha256Hex, type WiderSplit } from '../idb-store.ts';
 import {
   GT_FILE_NAMES,
