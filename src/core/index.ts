@@ -31,27 +31,28 @@ export { softPrune, createHardMask, type HardMask } from './prune/masks.ts';
 
 // Compaction and export.
 export { compactEResFD, type CompactedModel } from './compact/compacted-model.ts';
-export { summarizeChannels, formatChannelReport, BORDER_STRATEGIES, DEFAULT_BORDER_STRATEGY, type BorderStrategy } from './compact/channel-dependencies.ts';
-export { serializeCompacted, COMPACT_MODEL_FILE, COMPACT_WEIGHTS_FILE } from './compact/serialize.ts';
-export { rampInput, maxHeadDiff } from './compact/verify.ts';
-export { exportEResFDOnnx, checkpointToOnnx, denseWeights, nhwcToNchw, ONNX_INPUT } from './onnx/export-eresfd.ts';
+/** The ramp image: the one synthetic input goldens, checks and benchmarks feed the network. */
+export { rampInput } from './compact/verify.ts';
+/** Compaction in detail: channel analysis and its report, compacted files, head checks. */
+export * as compaction from './compact/index.ts';
+export type { BorderStrategy } from './compact/channel-dependencies.ts';
+/** ONNX export, and the layout ONNX Runtime takes its input in. */
+export * as onnxExport from './onnx/index.ts';
 
-// Bayesian search (SPEC §4).
-export { createBayesianOptimizer, DEFAULT_BAYES_OPT_CONFIG, type BatchStrategy } from './search/bayes-opt.ts';
-export { fitGp } from './search/gaussian-process.ts';
-export { ucbBatch } from './search/acquisition.ts';
-export { sparsityPenalty } from './search/penalty.ts';
-export { RandomState } from './util/mt19937.ts';
+// Bayesian search (SPEC §4): the optimiser, its GP and acquisition, the objective's pieces.
+export * as search from './search/index.ts';
+export type { BatchStrategy } from './search/bayes-opt.ts';
 export { createRng } from './util/random.ts';
 
 // Training.
 export { createTrainer, type Trainer, type TrainerHooks, type TrainerState, type EpochRecord, type TrainConfig } from './train/trainer.ts';
-export { runTraining, trainingEpochsCsv, validateTrainingRunConfig, FINAL_TRAINING_TAG, type TrainingRunConfig, type TrainingEpochRow, type TrainingEvent, type RunTrainingOptions } from './train/run-training.ts';
+/** A resumable fine-tuning run (a checkpoint trained on, epochs recorded, stored like a pipeline run). */
+export * as trainingRun from './train/run-training.ts';
+export type { TrainingRunConfig, TrainingEpochRow, TrainingEvent, RunTrainingOptions } from './train/run-training.ts';
 
 // The B-FPGM pipeline and its trial queue.
 export { runPipeline, splitPool, type PipelineData, type PipelineEvent, type RunPipelineOptions, type TrialExecutor, type TrialRequest } from './pipeline/pipeline.ts';
 export { loadRunWeights, type RunStore } from './pipeline/run-store.ts';
-export {
-  createQueuedTrialExecutor, createTrialJobRunner, createTrialLedger, poolDigest, stateDictDigest,
-  type TrialJob, type TrialJobResult, type TrialLedger, type TrialQueue, type TrialWorkerPorts, type QueuedTrialExecutorOptions,
-} from './pipeline/trial-queue.ts';
+/** Trials run by other processes through a queue (the CLI's coordinator and workers). */
+export * as trialQueue from './pipeline/trial-queue.ts';
+export type { TrialJob, TrialJobResult, TrialLedger, TrialQueue, TrialWorkerPorts, QueuedTrialExecutorOptions } from './pipeline/trial-queue.ts';

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-web';
 import { readNpy } from '../helpers/npy.ts';
 import { loadOriginalModel, openStudio, requireShared, sharedPath } from './support.ts';
-import { nhwcToNchw, ONNX_INPUT } from '../../src/core/index.ts';
+import { nhwcToNchw, ONNX_INPUT } from '../../src/core/onnx/export-eresfd.ts';
 import { normalizeImage } from '../../src/core/image/normalize-image.ts';
 
 /**

@@ -24,7 +24,7 @@ export {
   type GroupStats,
   type LayerGroup,
 } from '../prune/layer-groups.ts';
-export { MAX_RATE, maxRate } from '../search/penalty.ts';
+export { maxRate } from '../search/penalty.ts';
 export { CONVS, CONV_BY_NAME, STAGE_BLOCKS, totalMacs, type ConvSpec } from '../model/eresfd/architecture.ts';
 
 // Pipeline configs, budgets, records, names and outcome verdicts.
@@ -42,9 +42,14 @@ export {
 export { isRecipeName, type RecipeName } from '../pipeline/recipe.ts';
 export { planPipelineBudget, planPipelineBudgetByStage, plannedTrials, type PipelineBudget, type PipelineBudgetBreakdown } from '../pipeline/budget.ts';
 export { trialsCsv, epochsCsv, type RunState, type TrialRecord, type EpochRow, type EvaluationRecord, type StageName } from '../pipeline/records.ts';
-export { prunedModelName, oneShotModelName, trainedModelName, cleanModelName, modelFileName, MAX_MODEL_NAME } from '../pipeline/names.ts';
-export { packRunFile, openRunFile, RUN_FILE_SUFFIX, MAX_RUN_FILE_BYTES, type RunFile, type RunFileSource, type OpenedRunFile } from '../pipeline/run-file.ts';
-export { parseTargets, sweepCsv, sweepMarkdown, sweepRow, sweepRunId, type SweepRow } from '../pipeline/sweep.ts';
+/** Names and file names of models the studio makes (pruned, one-shot, trained), and their cleaning. */
+export * as modelNames from '../pipeline/names.ts';
+/** The run file: one finished run, packed to share and opened again. */
+export * as runFile from '../pipeline/run-file.ts';
+export type { RunFile, RunFileSource, OpenedRunFile } from '../pipeline/run-file.ts';
+/** A sweep: one pipeline run per target, tabulated. */
+export * as sweep from '../pipeline/sweep.ts';
+export type { SweepRow } from '../pipeline/sweep.ts';
 export {
   judgeOutcome,
   pickReferences,
@@ -59,10 +64,14 @@ export {
 } from '../pipeline/outcome.ts';
 
 // WIDER FACE annotations, image headers and the evaluation protocol's scoring (SPEC §5).
-export { parseBbxGt, imageKeyFromPath, type WiderEntry, type WiderFace, type ParseBbxGtOptions } from '../dataset/parse-bbx-gt.ts';
-export { readWiderGroundTruth, widerImageKey, WIDER_SETTINGS, type WiderGroundTruth, type WiderGtImage, type WiderGtFiles, type WiderSetting } from '../dataset/wider-ground-truth.ts';
-export { selectSubset, type SelectSubsetOptions } from '../dataset/select-subset.ts';
-export { readImageHeader, checkImageSize, orientImage, type ImageHeader, type ExifOrientation } from '../image/image-header.ts';
+/** The WIDER FACE files: annotation lists and .mat ground truth, image keys, the subsets trials train on. */
+export * as wider from '../dataset/index.ts';
+export type { WiderEntry, WiderFace, ParseBbxGtOptions } from '../dataset/parse-bbx-gt.ts';
+export { widerImageKey, type WiderGroundTruth, type WiderGtImage, type WiderGtFiles, type WiderSetting } from '../dataset/wider-ground-truth.ts';
+export type { SelectSubsetOptions } from '../dataset/select-subset.ts';
+/** Image headers (size, EXIF orientation) read before decoding, and the size check. */
+export * as imageHeader from '../image/image-header.ts';
+export type { ImageHeader, ExifOrientation } from '../image/image-header.ts';
 export {
   evaluateWider,
   imageOutcomeAt,

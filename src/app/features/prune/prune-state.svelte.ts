@@ -8,7 +8,7 @@
  * go next, at most once per animation frame. The last result stays on screen meanwhile. Timing (many
  * forwards) starts only after the rates have been still for MEASURE_DELAY_MS.
  */
-import { BUILTIN_GROUP_COUNTS, maxRate, oneShotModelName, type Grouping, type GroupStats, type LayerGroup } from '../../../core/data/index.ts';
+import { BUILTIN_GROUP_COUNTS, maxRate, modelNames, type Grouping, type GroupStats, type LayerGroup } from '../../../core/data/index.ts';
 import type { ComputeClient } from '../../compute-client.ts';
 import { toUiError, type UiError } from '../../ui-error.ts';
 import { saveModel, type StoredModelSummary } from '../../../platform/browser/idb-store.ts';
@@ -289,7 +289,7 @@ export class PruneState {
     try {
       const out = await this.#client.call((api) => api.prunedCheckpoint(req));
       // Short and readable; the grouping, rates and source are in the model card (origin).
-      const name = oneShotModelName(out.info.sparsity / 100, new Date());
+      const name = modelNames.oneShotModelName(out.info.sparsity / 100, new Date());
       const url = URL.createObjectURL(new Blob([out.bytes], { type: 'application/octet-stream' }));
       this.saved = await saveModel({
         name,
