@@ -5,7 +5,7 @@
  */
 import { createEResFD, detectFaces, loadEResFDCheckpoint, selectBackend, timeForwards, type BackendName, type RgbImage } from '../src/core/index.ts';
 // Internals this benchmark measures, by path (like tests): they are not part of the core's public entries.
-import { median } from '../src/core/model/time-forwards.ts';
+import { median } from '../src/core/detect/time-forwards.ts';
 import { normalizeImage } from '../src/core/image/normalize-image.ts';
 
 export interface ForwardBenchResult {

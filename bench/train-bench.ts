@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createRng, createTrainableEResFD, loadEResFDCheckpoint, selectBackend, type BackendName, type RgbImage, type StateDict } from '../src/core/index.ts';
 // Internals this benchmark measures, by path (like tests): they are not part of the core's public entries.
 import { EXPECTED_KEYS } from '../src/core/checkpoint/state-dict-map.ts';
-import { median } from '../src/core/model/time-forwards.ts';
+import { median } from '../src/core/detect/time-forwards.ts';
 import { augmentTrain } from '../src/core/augment/augment-train.ts';
 import { createTorchAdam } from '../src/core/train/adam.ts';
 import { createTrainStep, type TrainBatch } from '../src/core/train/train-step.ts';

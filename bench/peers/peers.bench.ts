@@ -10,7 +10,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { compactEResFD, createEResFD, onnxExport, rampInput, loadEResFDCheckpoint, selectBackend } from '../../src/core/index.ts';
 // Internals this benchmark measures, by path (like tests): they are not part of the core's public entries.
-import { median, timeForward } from '../../src/core/model/time-forwards.ts';
+import { median, timeForward } from '../../src/core/detect/time-forwards.ts';
 import { createOrtEResFD } from '../../src/platform/onnx/ort-heads.ts';
 import { runTrainBench } from '../train-bench.ts';
 import { startTorchPeer, type TorchPeer } from './torch-peer.ts';

@@ -18,8 +18,8 @@ export { loadEResFDCheckpoint } from './checkpoint/read-checkpoint.ts';
 export { writeCheckpoint } from './checkpoint/write-checkpoint.ts';
 export { createEResFD, type EResFDModel } from './model/eresfd/eresfd.ts';
 export { createTrainableEResFD, type TrainableEResFD } from './model/eresfd/trainable.ts';
-export { describeModel } from './model/eresfd/describe-model.ts';
-export { timeForwards, type ForwardTimes, type TimeForwardsOptions } from './model/time-forwards.ts';
+export { describeModel } from './prune/describe-model.ts';
+export { timeForwards, type ForwardTimes, type TimeForwardsOptions } from './detect/time-forwards.ts';
 export { detectFaces, type DetectFacesOptions, type FaceModel } from './detect/detect-faces.ts';
 export { predictWider, type WiderImageRef, type PredictWiderOptions, type PredictWiderProgress } from './eval/predict-wider.ts';
 
@@ -31,8 +31,7 @@ export { softPrune, createHardMask, type HardMask } from './prune/masks.ts';
 
 // Compaction and export.
 export { compactEResFD, type CompactedModel } from './compact/compacted-model.ts';
-/** The ramp image: the one synthetic input goldens, checks and benchmarks feed the network. */
-export { rampInput } from './compact/verify.ts';
+export { rampInput } from './image/ramp-image.ts';
 /** Compaction in detail: channel analysis and its report, compacted files, head checks. */
 export * as compaction from './compact/index.ts';
 export type { BorderStrategy } from './compact/channel-dependencies.ts';
@@ -47,8 +46,8 @@ export { createRng } from './util/random.ts';
 // Training.
 export { createTrainer, type Trainer, type TrainerHooks, type TrainerState, type EpochRecord, type TrainConfig } from './train/trainer.ts';
 /** A resumable fine-tuning run (a checkpoint trained on, epochs recorded, stored like a pipeline run). */
-export * as trainingRun from './train/run-training.ts';
-export type { TrainingRunConfig, TrainingEpochRow, TrainingEvent, RunTrainingOptions } from './train/run-training.ts';
+export * as trainingRun from './pipeline/run-training.ts';
+export type { TrainingRunConfig, TrainingEpochRow, TrainingEvent, RunTrainingOptions } from './pipeline/run-training.ts';
 
 // The B-FPGM pipeline and its trial queue.
 export { runPipeline, splitPool, type PipelineData, type PipelineEvent, type RunPipelineOptions, type TrialExecutor, type TrialRequest } from './pipeline/pipeline.ts';

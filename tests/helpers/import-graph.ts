@@ -1,6 +1,6 @@
 /**
- * The static import graph of the project's TypeScript, as the bundler sees it at runtime: every
- * `import … from`, side-effect `import '…'` and `export … from` of a file, except statement-level
+ * The static import graph of the project's TypeScript: every `import … from`, side-effect `import '…'`
+ * and `export … from` of a file. The runtime graph (what the bundler loads) leaves out statement-level
  * `import type` / `export type`, which verbatimModuleSyntax guarantees are erased. Parsed with the
  * TypeScript compiler, so comments and strings that look like imports do not count.
  */
@@ -8,16 +8,16 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import ts from 'typescript';
 
-/** Module specifiers a file loads at runtime, in source order. */
-export function runtimeSpecifiers(file: string): string[] {
+/** Module specifiers a file imports or re-exports from, in source order; `import type` only when `types`. */
+export function importSpecifiers(file: string, { types = false }: { types?: boolean } = {}): string[] {
   const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, false);
   const out: string[] = [];
   for (const s of source.statements) {
     if (ts.isImportDeclaration(s)) {
-      if (s.importClause?.isTypeOnly) continue;
+      if (s.importClause?.isTypeOnly && !types) continue;
       if (ts.isStringLiteral(s.moduleSpecifier)) out.push(s.moduleSpecifier.text);
     } else if (ts.isExportDeclaration(s)) {
-      if (s.isTypeOnly || !s.moduleSpecifier) continue;
+      if ((s.isTypeOnly && !types) || !s.moduleSpecifier) continue;
       if (ts.isStringLiteral(s.moduleSpecifier)) out.push(s.moduleSpecifier.text);
     }
   }
@@ -38,14 +38,17 @@ export interface ImportGraph {
   edges: Map<string, string[]>;
 }
 
-/** Walks the runtime imports from `entries`; follows files under `within`, records packages as leaves. */
-export function importGraph(entries: readonly string[], within: string): ImportGraph {
+/**
+ * Walks the imports from `entries` (runtime only, or with `types` the type-only ones too); follows files
+ * under `within`, records packages and files outside as leaves.
+ */
+export function importGraph(entries: readonly string[], within: string, options: { types?: boolean } = {}): ImportGraph {
   const edges = new Map<string, string[]>();
   const pending = [...entries];
   while (pending.length > 0) {
     const file = pending.pop()!;
     if (edges.has(file)) continue;
-    const targets = runtimeSpecifiers(file).map((s) => resolveSpecifier(file, s));
+    const targets = importSpecifiers(file, options).map((s) => resolveSpecifier(file, s));
     edges.set(file, targets);
     for (const t of targets) if (t.startsWith(within) && !edges.has(t)) pending.push(t);
   }

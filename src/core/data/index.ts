@@ -32,15 +32,14 @@ export {
   DEFAULT_PIPELINE_CONFIG,
   REFERENCE_PIPELINE_CONFIG,
   validatePipelineConfig,
-  estimatePipelineSeconds,
   type PipelineConfig,
   type PipelineConfigInput,
   type SettingDifference,
   type TargetKind,
   type TrialScore,
 } from '../pipeline/config.ts';
-export { isRecipeName, type RecipeName } from '../pipeline/recipe.ts';
-export { planPipelineBudget, planPipelineBudgetByStage, plannedTrials, type PipelineBudget, type PipelineBudgetBreakdown } from '../pipeline/budget.ts';
+export { isRecipeName, type RecipeName } from '../pipeline/config.ts';
+export { estimatePipelineSeconds, planPipelineBudget, planPipelineBudgetByStage, plannedTrials, type PipelineBudget, type PipelineBudgetBreakdown } from '../pipeline/budget.ts';
 export { trialsCsv, epochsCsv, type RunState, type TrialRecord, type EpochRow, type EvaluationRecord, type StageName } from '../pipeline/records.ts';
 /** Names and file names of models the studio makes (pruned, one-shot, trained), and their cleaning. */
 export * as modelNames from '../pipeline/names.ts';
@@ -92,6 +91,6 @@ export { widerBoxes, subsetSource, type FaceSample, type SampleSource } from '..
 export type { WiderProtocol } from '../detect/wider-protocol.ts';
 export type { WiderImageRef } from '../eval/predict-wider.ts';
 export type { StepProgress } from '../train/trainer.ts';
-export type { TrainingRunState } from '../train/run-training.ts';
+export type { TrainingRunState } from '../pipeline/run-training.ts';
 export type { AdamState } from '../train/adam.ts';
 export type { RunStore } from '../pipeline/run-store.ts';
