@@ -21,7 +21,7 @@ export { createTrainableEResFD, type TrainableEResFD } from './model/eresfd/trai
 export { describeModel } from './prune/describe-model.ts';
 export { timeForwards, type ForwardTimes, type TimeForwardsOptions } from './detect/time-forwards.ts';
 export { detectFaces, type DetectFacesOptions, type FaceModel } from './detect/detect-faces.ts';
-export { predictWider, type WiderImageRef, type PredictWiderOptions, type PredictWiderProgress } from './eval/predict-wider.ts';
+export { predictWider, type PredictWiderOptions, type PredictWiderProgress } from './eval/predict-wider.ts';
 
 // Pruning (SPEC §3): FPGM plans, their application, soft-pruning masks, sparsity.
 export { planFpgm, planFpgmFromParams, createFpgmPlanner, type FpgmPlanner } from './prune/pruner.ts';
@@ -51,7 +51,7 @@ export type { TrainingRunConfig, TrainingEpochRow, TrainingEvent, RunTrainingOpt
 
 // The B-FPGM pipeline and its trial queue.
 export { runPipeline, splitPool, type PipelineData, type PipelineEvent, type RunPipelineOptions, type TrialExecutor, type TrialRequest } from './pipeline/pipeline.ts';
-export { loadRunWeights, type RunStore } from './pipeline/run-store.ts';
+export { loadRunWeights } from './pipeline/run-store.ts';
 /** Trials run by other processes through a queue (the CLI's coordinator and workers). */
 export * as trialQueue from './pipeline/trial-queue.ts';
 export type { TrialJob, TrialJobResult, TrialLedger, TrialQueue, TrialWorkerPorts, QueuedTrialExecutorOptions } from './pipeline/trial-queue.ts';

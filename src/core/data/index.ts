@@ -32,13 +32,14 @@ export {
   DEFAULT_PIPELINE_CONFIG,
   REFERENCE_PIPELINE_CONFIG,
   validatePipelineConfig,
+  isRecipeName,
+  type RecipeName,
   type PipelineConfig,
   type PipelineConfigInput,
   type SettingDifference,
   type TargetKind,
   type TrialScore,
 } from '../pipeline/config.ts';
-export { isRecipeName, type RecipeName } from '../pipeline/config.ts';
 export { estimatePipelineSeconds, planPipelineBudget, planPipelineBudgetByStage, plannedTrials, type PipelineBudget, type PipelineBudgetBreakdown } from '../pipeline/budget.ts';
 export { trialsCsv, epochsCsv, type RunState, type TrialRecord, type EpochRow, type EvaluationRecord, type StageName } from '../pipeline/records.ts';
 /** Names and file names of models the studio makes (pruned, one-shot, trained), and their cleaning. */
