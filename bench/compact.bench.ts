@@ -7,9 +7,8 @@
  */
 import {
   compactEResFD,
-  DEFAULT_BORDER_STRATEGY,
+  compaction,
   createEResFD,
-  maxHeadDiff,
   rampInput,
   loadEResFDCheckpoint,
   selectBackend,
@@ -65,7 +64,7 @@ const H = 480, W = 640;
 
 export async function runCompactBench(options: CompactBenchOptions): Promise<CompactBenchResult> {
   const { backend, runs = 12, warmup = 3 } = options;
-  const strategies = options.strategies ?? [DEFAULT_BORDER_STRATEGY];
+  const strategies = options.strategies ?? [compaction.DEFAULT_BORDER_STRATEGY];
   const sel = await selectBackend([backend]);
   if (sel.active !== backend) throw new Error(`backend ${backend} is not available`);
   const dense = createEResFD(loadEResFDCheckpoint(options.original.bytes).stateDict);
@@ -101,7 +100,7 @@ export async function runCompactBench(options: CompactBenchOptions): Promise<Com
         compactMs,
         speedup,
         meetsTarget: speedup >= 0.8 * macRatio,
-        maxAbsDiff: await maxHeadDiff(c.dense, c.model, input, H, W),
+        maxAbsDiff: await compaction.maxHeadDiff(c.dense, c.model, input, H, W),
         parametersAfter: d.parameters,
       });
     }
@@ -134,7 +133,7 @@ async function main(): Promise<void> {
   const { readFileSync } = await import('node:fs');
   const { resolve } = await import('node:path');
   const { parseArgs } = await import('node:util');
-  const { values } = parseArgs({ options: { backend: { type: 'string', default: 'wasm' }, runs: { type: 'string', default: '12' }, strategies: { type: 'string', default: DEFAULT_BORDER_STRATEGY } } });
+  const { values } = parseArgs({ options: { backend: { type: 'string', default: 'wasm' }, runs: { type: 'string', default: '12' }, strategies: { type: 'string', default: compaction.DEFAULT_BORDER_STRATEGY } } });
   const warn = console.warn;
   console.warn = (...a: unknown[]) => (typeof a[0] === 'string' && a[0].includes('tfjs-node') ? undefined : warn(...a));
   const shared = process.env.BFPGM_SHARED ?? resolve(import.meta.dirname, '../../shared');

@@ -5,10 +5,9 @@
  * for `npm run bench`. Run alone with `npx tsx bench/search.bench.ts`.
  */
 import { fileURLToPath } from 'node:url';
+import { search } from '../src/core/index.ts';
+// The acquisition maximiser itself, by path (an internal this benchmark measures, like tests do).
 import { acqMax } from '../src/core/search/acquisition.ts';
-import { fitGp } from '../src/core/search/gaussian-process.ts';
-import { createBayesianOptimizer } from '../src/core/search/index.ts';
-import { RandomState } from '../src/core/util/mt19937.ts';
 
 const D = 6;
 
@@ -20,7 +19,7 @@ function median(xs: number[]): number {
 
 /** n observations of a smooth 6-D objective at seeded random points. */
 function dataset(n: number): { x: Float64Array; y: number[] } {
-  const rs = RandomState.fromSeed(7);
+  const rs = search.RandomState.fromSeed(7);
   const x = rs.fillUniform(new Float64Array(n * D), new Array(D).fill(0), new Array(D).fill(1), n);
   const y: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -48,7 +47,7 @@ function timeIt(reps: number, fn: (rep: number) => void): { wall: number; cpu: n
 
 function suggestBench(n: number, reps: number): { wall: number; cpu: number } {
   const { x, y } = dataset(n);
-  const opt = createBayesianOptimizer({ bounds: Array.from({ length: D }, () => [0, 1] as [number, number]) });
+  const opt = search.createBayesianOptimizer({ bounds: Array.from({ length: D }, () => [0, 1] as [number, number]) });
   for (let i = 0; i < n; i++) opt.register(Array.from(x.subarray(i * D, i * D + D)), y[i]!);
   // Each call advances the RNG, so every repetition fits and sweeps afresh (nothing cached).
   return timeIt(reps, () => opt.skip(opt.suggest()));
@@ -59,14 +58,14 @@ export async function runSearchBench(): Promise<Record<string, number>> {
   const { x, y } = dataset(100);
   const fitOptions = { alpha: 1e-6, lengthScale: 1, lengthScaleBounds: [1e-5, 1e5] as [number, number], nRestarts: 5 };
 
-  const fit = timeIt(9, (r) => void fitGp(x, y, 100, D, fitOptions, RandomState.fromSeed(r + 1)));
+  const fit = timeIt(9, (r) => void search.fitGp(x, y, 100, D, fitOptions, search.RandomState.fromSeed(r + 1)));
   results['search.gpFit.n100.d6.ms'] = fit.wall;
 
-  const gp = fitGp(x, y, 100, D, fitOptions, RandomState.fromSeed(0));
+  const gp = search.fitGp(x, y, 100, D, fitOptions, search.RandomState.fromSeed(0));
   const lows = new Array<number>(D).fill(0);
   const highs = new Array<number>(D).fill(1);
   const warmupOnly = { kappa: 2.576, nWarmup: 10_000, nIter: 0, refineWarmupBest: false };
-  const warm = timeIt(9, (r) => void acqMax(gp, lows, highs, RandomState.fromSeed(r + 1), warmupOnly));
+  const warm = timeIt(9, (r) => void acqMax(gp, lows, highs, search.RandomState.fromSeed(r + 1), warmupOnly));
   results['search.acqWarmup10k.n100.d6.ms'] = warm.wall;
 
   const s100 = suggestBench(100, 9);

@@ -7,7 +7,7 @@ import * as Comlink from 'comlink';
 import '../src/platform/browser/register-backends.ts';
 import { softwareAdapterReason } from '../src/platform/browser/software-adapter.ts';
 import {
-  checkpointToOnnx,
+  onnxExport,
   createEResFD,
   describeModel,
   detectFaces,
@@ -120,7 +120,7 @@ const api = {
   async exportOnnx(modelId: string, compact = true): Promise<{ bytes: ArrayBuffer; name: string }> {
     const record = await getModel(modelId);
     const stem = record.name.replace(/\.(pth|pt)$/i, '');
-    const onnx = checkpointToOnnx(loadEResFDCheckpoint(new Uint8Array(record.bytes)).stateDict, { compact, source: record.name });
+    const onnx = onnxExport.checkpointToOnnx(loadEResFDCheckpoint(new Uint8Array(record.bytes)).stateDict, { compact, source: record.name });
     const bytes = onnx.buffer as ArrayBuffer;
     return Comlink.transfer({ bytes, name: `${stem}${compact ? '-compact' : ''}.onnx` }, [bytes]);
   },

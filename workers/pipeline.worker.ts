@@ -21,23 +21,16 @@ import {
   registerWasmCopyKernels,
   registerWasmTrainingKernels,
   runPipeline,
-  runTraining,
+  trainingRun,
   selectBackend,
   splitPool,
   StudioError,
   subsetSource,
-  trainingEpochsCsv,
   trialsCsv,
-  modelFileName,
-  openRunFile,
-  packRunFile,
-  prunedModelName,
-  trainedModelName,
+  modelNames,
+  runFile,
   validatePipelineConfig,
-  RUN_FILE_SUFFIX,
-  validateTrainingRunConfig,
   writeCheckpoint,
-  FINAL_TRAINING_TAG,
   type BackendName,
   type BackendSelection,
   type PipelineConfig,
@@ -207,13 +200,13 @@ async function exclusive(runId: string, kind: RunKind, body: (signal: AbortSigna
 }
 
 function prunedName(run: StoredRun, c: PipelineConfig): string {
-  return prunedModelName(c.target, c.targetKind, new Date(run.createdAt));
+  return modelNames.prunedModelName(c.target, c.targetKind, new Date(run.createdAt));
 }
 
 /** A run's download base name: its stored model's file name (unique per model), else the run id. */
 async function runFileStem(run: StoredRun): Promise<string> {
   const model = run.meta.resultModelId ? await getModel(run.meta.resultModelId).catch(() => null) : null;
-  return model ? baseName(modelFileName(model.name, model.id, true)) : `${run.kind}-run-${run.id.slice(0, 8)}`;
+  return model ? baseName(modelNames.modelFileName(model.name, model.id, true)) : `${run.kind}-run-${run.id.slice(0, 8)}`;
 }
 
 /** Stores a finished run's model in `models` (once), keeps only its final weights. */
@@ -222,7 +215,7 @@ async function publishResult(run: StoredRun, weights: StateDict, name: string, o
   const bytes = writeCheckpoint(weights, { archiveName });
   const saved = await saveModel({ name, bytes: toArrayBuffer(bytes), info: { ...describeModel(weights), archiveName }, origin, markUsed: false });
   await updateRunMeta(run.id, { resultModelId: saved.id });
-  await dropRunWeights(run.id, [origin.kind === 'pruned' ? 'final' : FINAL_TRAINING_TAG]);
+  await dropRunWeights(run.id, [origin.kind === 'pruned' ? 'final' : trainingRun.FINAL_TRAINING_TAG]);
   return saved.id;
 }
 
@@ -275,18 +268,18 @@ async function trainingJob(runId: string, request: TrainingRunRequest | undefine
   if (state?.status !== 'done') {
     const { active } = await requireBackend();
     await updateRunMeta(runId, { backend: active });
-    const config = state?.config ?? validateTrainingRunConfig(request && { epochs: request.epochs, size: request.size, batchSize: request.batch, lr: request.lr, seed: request.seed ?? 0 });
+    const config = state?.config ?? trainingRun.validateTrainingRunConfig(request && { epochs: request.epochs, size: request.size, batchSize: request.batch, lr: request.lr, seed: request.seed ?? 0 });
     // The initial weights matter only until the first epoch is checkpointed.
     const initial: StateDict = state?.checkpoint ? new Map() : await loadModelWeights(run.meta.modelId);
     const data = await trainingSources(run.meta.datasetId, run.meta.images ?? 2, config.seed);
-    state = await runTraining({ runId, initial, config, data, store, signal, onEvent: (event) => emit({ runId, kind: 'training', event }) });
+    state = await trainingRun.runTraining({ runId, initial, config, data, store, signal, onEvent: (event) => emit({ runId, kind: 'training', event }) });
   }
   const fresh = await getRun(runId);
   let resultModelId = fresh.meta.resultModelId;
   if (!resultModelId) {
-    const final = await store.loadWeights(runId, FINAL_TRAINING_TAG);
+    const final = await store.loadWeights(runId, trainingRun.FINAL_TRAINING_TAG);
     if (!final) throw new StudioError('NOT_FOUND', `Run ${runId} finished but its final weights are missing.`);
-    resultModelId = await publishResult(fresh, final, trainedModelName(state.epochsDone, new Date(run.createdAt)), {
+    resultModelId = await publishResult(fresh, final, modelNames.trainedModelName(state.epochsDone, new Date(run.createdAt)), {
       kind: 'trained', runId, sourceModelId: run.meta.modelId, sourceModelName: run.meta.modelName,
     });
   }
@@ -334,7 +327,7 @@ const api = {
 
   /** Starts a plain training run; resolves when it ends (done, paused or cancelled). */
   async startTraining(request: TrainingRunRequest, onEvent?: (e: RunEvent) => void): Promise<RunOutcome> {
-    validateTrainingRunConfig({ epochs: request.epochs, size: request.size, batchSize: request.batch, lr: request.lr, seed: request.seed ?? 0 });
+    trainingRun.validateTrainingRunConfig({ epochs: request.epochs, size: request.size, batchSize: request.batch, lr: request.lr, seed: request.seed ?? 0 });
     if (!Number.isInteger(request.images) || request.images < 2) throw new StudioError('CONFIG_INVALID', `training: images ${request.images} must be an integer ≥ 2`);
     const runId = request.runId ?? crypto.randomUUID();
     if (job) throw new StudioError('RUN_BUSY', `A ${job.kind} run is in progress in this tab: pause or cancel it first.`);
@@ -396,8 +389,8 @@ const api = {
       epochs = epochsCsv(run.state);
     } else {
       const store = createIdbRunStore('training');
-      weights ??= (await store.loadWeights(runId, FINAL_TRAINING_TAG)) ?? (run.state.checkpoint ? await store.loadWeights(runId, run.state.checkpoint) : null);
-      epochs = trainingEpochsCsv(run.state);
+      weights ??= (await store.loadWeights(runId, trainingRun.FINAL_TRAINING_TAG)) ?? (run.state.checkpoint ? await store.loadWeights(runId, run.state.checkpoint) : null);
+      epochs = trainingRun.trainingEpochsCsv(run.state);
     }
     if (!weights) throw new StudioError('NOT_FOUND', run.kind === 'pipeline' ? 'The run has no final model yet: let it finish first.' : 'The run has no finished epoch yet.');
     const checkpoint = toArrayBuffer(writeCheckpoint(weights));
@@ -411,7 +404,7 @@ const api = {
     if (run.kind !== 'pipeline' || !run.state) throw new StudioError('NOT_FOUND', 'Only pipeline runs can be shared.');
     if (!run.meta.resultModelId) throw new StudioError('NOT_FOUND', 'The run has no stored model yet: let it finish first.');
     const model = await getModel(run.meta.resultModelId);
-    const bytes = packRunFile({
+    const bytes = runFile.packRunFile({
       exportedAt: new Date().toISOString(),
       run: {
         id: run.id, createdAt: run.createdAt, state: run.state,
@@ -419,7 +412,7 @@ const api = {
       },
       model: { name: model.name, checkpoint: new Uint8Array(model.bytes) },
     });
-    const out = { name: `${await runFileStem(run)}${RUN_FILE_SUFFIX}`, bytes: toArrayBuffer(bytes) };
+    const out = { name: `${await runFileStem(run)}${runFile.RUN_FILE_SUFFIX}`, bytes: toArrayBuffer(bytes) };
     return Comlink.transfer(out, [out.bytes]);
   },
 
@@ -428,7 +421,7 @@ const api = {
    * with the others and the run is listed as finished. Opening the same run again changes nothing.
    */
   async importRunFile(bytes: ArrayBuffer): Promise<{ runId: string; modelId: string; existed: boolean }> {
-    const opened = openRunFile(new Uint8Array(bytes));
+    const opened = runFile.openRunFile(new Uint8Array(bytes));
     const { run, model } = opened;
     const existing = await findRun(run.id);
     if (existing?.meta.resultModelId) {

@@ -8,7 +8,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { compactEResFD, createEResFD, exportEResFDOnnx, denseWeights, median, nhwcToNchw, rampInput, loadEResFDCheckpoint, selectBackend, timeForward } from '../../src/core/index.ts';
+import { compactEResFD, createEResFD, onnxExport, rampInput, loadEResFDCheckpoint, selectBackend } from '../../src/core/index.ts';
+// Internals this benchmark measures, by path (like tests): they are not part of the core's public entries.
+import { median, timeForward } from '../../src/core/detect/time-forwards.ts';
 import { createOrtEResFD } from '../../src/platform/onnx/ort-heads.ts';
 import { runTrainBench } from '../train-bench.ts';
 import { startTorchPeer, type TorchPeer } from './torch-peer.ts';
@@ -50,11 +52,11 @@ export async function runPeersBench(options: { original: Uint8Array; pruned: Uin
   const compact = compactEResFD(loadEResFDCheckpoint(options.pruned).stateDict, { source: options.prunedName }).model;
   const input = rampInput(H, W);
   const x = tf.tensor4d(input, [1, H, W, 3]);
-  const onnx = exportEResFDOnnx(denseWeights(sd, 'EResFD-original.pth'));
+  const onnx = onnxExport.exportEResFDOnnx(onnxExport.denseWeights(sd, 'EResFD-original.pth'));
   const ort1 = await createOrtEResFD(onnx, 1);
   const threads = availableParallelism();
   const ortN = await ortWorker(onnx, threads);
-  const nchw = nhwcToNchw(input, H, W);
+  const nchw = onnxExport.nhwcToNchw(input, H, W);
   let torch: TorchPeer | null = null;
   const notes: string[] = [];
   try {

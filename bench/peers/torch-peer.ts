@@ -9,8 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { CONVS, createEResFD, nhwcToNchw, loadEResFDCheckpoint } from '../../src/core/index.ts';
-import { STAGE_BLOCKS } from '../../src/core/model/eresfd/architecture.ts';
+import { CONVS, STAGE_BLOCKS, createEResFD, onnxExport, loadEResFDCheckpoint } from '../../src/core/index.ts';
 
 export interface TorchPeer {
   maxAbsDiff: number;
@@ -24,7 +23,7 @@ export async function startTorchPeer(checkpointPath: string, input: Float32Array
   const dir = mkdtempSync(join(tmpdir(), 'bfpgm-torch-'));
   const files = { table: join(dir, 'table.json'), input: join(dir, 'input.f32'), heads: join(dir, 'heads.f32') };
   writeFileSync(files.table, JSON.stringify({ convs: CONVS, stage_blocks: STAGE_BLOCKS }));
-  writeFileSync(files.input, nhwcToNchw(input, height, width));
+  writeFileSync(files.input, onnxExport.nhwcToNchw(input, height, width));
   const child = spawn(PYTHON, [join(import.meta.dirname, 'eresfd_torch.py'), checkpointPath, files.table, files.input, String(height), String(width), files.heads], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += String(d)));

@@ -4,9 +4,7 @@
  * Components never call this directly; feature state classes do.
  */
 import * as Comlink from 'comlink';
-// errors.ts directly (dependency-free): the core index would pull TF.js onto the UI thread.
-import { restoreStudioError } from '../core/errors.ts';
-import type { BackendName, BackendSelection, DetectResult } from '../core/index.ts';
+import { BACKEND_NAMES, restoreStudioError, type BackendName, type BackendSelection, type DetectResult } from '../core/data/index.ts';
 import type { RgbaFrame } from '../platform/browser/image-decoder.ts';
 import type { StoredEvaluation } from '../platform/browser/idb-store.ts';
 import type { EvaluationProgress, EvaluationRequest } from '../platform/browser/wider-evaluation.ts';
@@ -14,8 +12,6 @@ import type { ComputeApi, DetectOptions, LoadedModelInfo } from '../../workers/c
 
 export type { DetectOptions, EvaluationProgress, EvaluationRequest, LoadedModelInfo };
 
-// Not the core's DEFAULT_BACKEND_ORDER: a runtime import of the core would load TF.js on the UI thread.
-const BACKEND_NAMES: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
 
 /**
  * Reads a forced backend order from a query string: `?backend=wasm` or `?backend=webgl,cpu`.

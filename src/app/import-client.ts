@@ -4,8 +4,7 @@
  * AbortSignal and restores StudioError codes lost at the boundary. Feature state calls it; components never do.
  */
 import * as Comlink from 'comlink';
-// errors.ts directly (dependency-free): the core index would pull TF.js onto the UI thread.
-import { restoreStudioError } from '../core/errors.ts';
+import { restoreStudioError } from '../core/data/index.ts';
 import type {
   ImportOutcome,
   ImportPlan,

@@ -7,9 +7,7 @@
  * Feature state calls it; components never do.
  */
 import * as Comlink from 'comlink';
-// errors.ts directly (dependency-free): the core index would pull TF.js onto the UI thread.
-import { restoreStudioError } from '../core/errors.ts';
-import type { BackendName, BackendSelection } from '../core/index.ts';
+import { restoreStudioError, type BackendName, type BackendSelection } from '../core/data/index.ts';
 import type { RunKind, StoredRun } from '../platform/browser/idb-store.ts';
 import type {
   PipelineApi,

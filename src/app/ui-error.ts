@@ -1,6 +1,5 @@
 /** Turns anything thrown into what an error note shows: message, fix hint and StudioError code. */
-// errors.ts directly (dependency-free): the core index would pull TF.js onto the UI thread.
-import { StudioError } from '../core/errors.ts';
+import { StudioError } from '../core/data/index.ts';
 
 export interface UiError {
   message: string;

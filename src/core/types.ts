@@ -24,7 +24,10 @@ export interface RgbImage {
 /** One detection in original-image pixels: x1, y1, x2, y2, face score. */
 export type Detection = [number, number, number, number, number];
 
-export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+/** TF.js backends the studio knows, fastest first: the default order `selectBackend` tries them in. */
+export const BACKEND_NAMES = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
+
+export type BackendName = (typeof BACKEND_NAMES)[number];
 
 export interface BackendProbe {
   name: BackendName;

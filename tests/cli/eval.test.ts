@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { HAS_SHARED, readSharedJson, sharedPath } from '../helpers/shared.ts';
-import { evaluateWider, formatFixed, widerImageKey } from '../../src/core/index.ts';
+import { evaluateWider, widerImageKey } from '../../src/core/index.ts';
+import { formatFixed } from '../../src/core/eval/prediction-txt.ts';
 import { presentValImages, readValGroundTruth } from '../../src/platform/node/wider-folder.ts';
 
 const run = promisify(execFile);

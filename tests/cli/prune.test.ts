@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { HAS_SHARED, sharedPath } from '../helpers/shared.ts';
-import { readCheckpoint, validateEResFDStateDict } from '../../src/core/index.ts';
+import { readCheckpoint } from '../../src/core/checkpoint/read-checkpoint.ts';
+import { validateEResFDStateDict } from '../../src/core/checkpoint/state-dict-map.ts';
 
 const run = promisify(execFile);
 const TSX = join(process.cwd(), 'node_modules', '.bin', 'tsx');

@@ -7,7 +7,7 @@
 import { expect, test } from '@playwright/test';
 // The core's own reader (Node side), imported by module: the index would pull every backend kernel.
 import { readCheckpoint } from '../../src/core/checkpoint/index.ts';
-import { describeModel } from '../../src/core/model/eresfd/describe-model.ts';
+import { describeModel } from '../../src/core/prune/describe-model.ts';
 import { openStudio, requireShared, screenshot, seriousViolations } from './support.ts';
 import { downloadBytes, fillFields, prepareStudio, recordMinCount, runStoreCounts, trialRows } from './pipeline-support.ts';
 

@@ -7,7 +7,8 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
-import { applyPlanToStateDict, describeModel, GROUPINGS, planFpgm, readCheckpoint, type StateDict } from '../../src/core/index.ts';
+import { applyPlanToStateDict, describeModel, GROUPINGS, planFpgm, type StateDict } from '../../src/core/index.ts';
+import { readCheckpoint } from '../../src/core/checkpoint/read-checkpoint.ts';
 import { loadOriginalModel, openStudio, ORIGINAL_PTH, requireShared, screenshot, seriousViolations } from './support.ts';
 
 /** README 30 % row (percent per group), used with the released grouping. */

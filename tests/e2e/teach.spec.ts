@@ -6,7 +6,8 @@
  */
 import { expect, test } from '@playwright/test';
 import { readFileSync } from 'node:fs';
-import { createFpgmPlanner, readCheckpoint } from '../../src/core/index.ts';
+import { createFpgmPlanner } from '../../src/core/index.ts';
+import { readCheckpoint } from '../../src/core/checkpoint/read-checkpoint.ts';
 import { loadOriginalModel, openStudio, ORIGINAL_PTH, requireShared, screenshot, seriousViolations } from './support.ts';
 
 function checkpoint() {

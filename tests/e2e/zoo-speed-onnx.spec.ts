@@ -10,7 +10,8 @@ import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-web';
 import { readNpy } from '../helpers/npy.ts';
 import { loadOriginalModel, openStudio, requireShared, sharedPath } from './support.ts';
-import { nhwcToNchw, normalizeImage, ONNX_INPUT } from '../../src/core/index.ts';
+import { nhwcToNchw, ONNX_INPUT } from '../../src/core/onnx/export-eresfd.ts';
+import { normalizeImage } from '../../src/core/image/normalize-image.ts';
 
 /**
  * Slack for dense vs compacted medians of 5 forwards: on the shared 2-core CI machine threaded WASM

@@ -8,7 +8,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { installNodeWebGPU } from '../../src/platform/node/webgpu.ts';
 import { selectNodeBackend } from '../../src/platform/node/backends.ts';
-import { compactEResFD, createEResFD, normalizeImage, readCheckpoint, type FaceModel, type StateDict } from '../../src/core/index.ts';
+import { compactEResFD, createEResFD, type FaceModel, type StateDict } from '../../src/core/index.ts';
+import { readCheckpoint } from '../../src/core/checkpoint/read-checkpoint.ts';
+import { normalizeImage } from '../../src/core/image/normalize-image.ts';
 import { readNpy } from './npy.ts';
 import { readShared, sharedPath } from './shared.ts';
 

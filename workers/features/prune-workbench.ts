@@ -19,7 +19,7 @@ import {
   macsRemoved,
   planGroupSummary,
   PRUNABLE_MODULES,
-  sparsityPenalty,
+  search,
   StudioError,
   timeForwards,
   totalMacs,
@@ -160,7 +160,7 @@ export function createPruneWorkbench(getModel: () => EResFDModel | null) {
         macs: macsRemoved(plan, MEASURE_HEIGHT, MEASURE_WIDTH),
         groups: planGroupSummary(plan),
         pruned,
-        penalty: target === null ? null : sparsityPenalty(sparsity / 100, target),
+        penalty: target === null ? null : search.sparsityPenalty(sparsity / 100, target),
         computeMs: performance.now() - t0,
       };
     },

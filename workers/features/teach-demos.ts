@@ -13,22 +13,18 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   applyPlanToVariables,
   CONV_BY_NAME,
-  createBayesianOptimizer,
+  search,
   createGrouping,
   createHardMask,
   createRng,
   createTrainableEResFD,
   createTrainer,
-  DEFAULT_BAYES_OPT_CONFIG,
-  fitGp,
   planFpgmFromParams,
   PRUNABLE_MODULES,
-  RandomState,
   registerCpuKernelFixes,
   registerWasmTrainingKernels,
   softPrune,
   StudioError,
-  ucbBatch,
   type ConvSpec,
   type EResFDModel,
   type FaceSample,
@@ -408,11 +404,11 @@ export function createTeachDemos(getModel: () => EResFDModel | null) {
 
     /** The Bayesian optimiser on the toy function after probing `xs`: posterior, UCB and the next probe. */
     teachGp(request: GpRequest): GpDemo {
-      const kappa = request.kappa ?? DEFAULT_BAYES_OPT_CONFIG.kappa;
+      const kappa = request.kappa ?? search.DEFAULT_BAYES_OPT_CONFIG.kappa;
       const xs = request.xs.filter((x) => Number.isFinite(x) && x >= 0 && x <= 1);
       const observations = xs.map((x) => ({ x, y: toyObjective(x) }));
       const grid = Array.from({ length: GRID }, (_, i) => i / (GRID - 1));
-      const optimizer = createBayesianOptimizer({ bounds: [[0, 1]], seed: 7, kappa, allowDuplicatePoints: true, nWarmup: 2000, lengthScaleBounds: GP_LENGTH_SCALE_BOUNDS });
+      const optimizer = search.createBayesianOptimizer({ bounds: [[0, 1]], seed: 7, kappa, allowDuplicatePoints: true, nWarmup: 2000, lengthScaleBounds: GP_LENGTH_SCALE_BOUNDS });
       try {
         // Like bayes_opt's init_points: a few random probes before the GP takes over (its fit is
         // degenerate on one or two points). The UI probes exactly the points handed out, so the
@@ -426,20 +422,20 @@ export function createTeachDemos(getModel: () => EResFDModel | null) {
         if (observations.length > 0) {
           // The optimiser's own GP: same data, the length scale it fitted (a zero-width search range).
           const fitted = optimizer.lastFit()?.lengthScale;
-          const ls = fitted ?? DEFAULT_BAYES_OPT_CONFIG.lengthScale;
-          const gp = fitGp(
+          const ls = fitted ?? search.DEFAULT_BAYES_OPT_CONFIG.lengthScale;
+          const gp = search.fitGp(
             Float64Array.from(xs),
             observations.map((o) => o.y),
             xs.length,
             1,
-            { alpha: DEFAULT_BAYES_OPT_CONFIG.alpha, lengthScale: ls, lengthScaleBounds: fitted ? [ls * (1 - 1e-12), ls * (1 + 1e-12)] : GP_LENGTH_SCALE_BOUNDS, nRestarts: fitted ? 0 : DEFAULT_BAYES_OPT_CONFIG.nRestarts },
-            RandomState.fromSeed(7),
+            { alpha: search.DEFAULT_BAYES_OPT_CONFIG.alpha, lengthScale: ls, lengthScaleBounds: fitted ? [ls * (1 - 1e-12), ls * (1 + 1e-12)] : GP_LENGTH_SCALE_BOUNDS, nRestarts: fitted ? 0 : search.DEFAULT_BAYES_OPT_CONFIG.nRestarts },
+            search.RandomState.fromSeed(7),
           );
           lengthScale = gp.lengthScale;
           const gx = Float64Array.from(grid);
           const m = new Float64Array(GRID), s = new Float64Array(GRID), u = new Float64Array(GRID);
           gp.predict(gx, GRID, m, s);
-          ucbBatch(gp, gx, GRID, kappa, u);
+          search.ucbBatch(gp, gx, GRID, kappa, u);
           mean = Array.from(m);
           std = Array.from(s);
           ucb = Array.from(u);

@@ -9,21 +9,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import {
-  BORDER_STRATEGIES,
-  DEFAULT_BORDER_STRATEGY,
-  COMPACT_MODEL_FILE,
-  COMPACT_WEIGHTS_FILE,
+  compaction,
   StudioError,
   compactEResFD,
   createEResFD,
-  denseWeights,
-  exportEResFDOnnx,
+  onnxExport,
   describeModel,
-  formatChannelReport,
-  summarizeChannels,
-  serializeCompacted,
   totalMacs,
-  maxHeadDiff,
   rampInput,
   type BorderStrategy,
   type FaceModel,
@@ -37,7 +29,7 @@ export async function compact(argv: string[]): Promise<void> {
   const flags = parseFlags(argv, {
     model: { type: 'string' },
     out: { type: 'string' },
-    strategy: { type: 'string', default: DEFAULT_BORDER_STRATEGY, choices: BORDER_STRATEGIES },
+    strategy: { type: 'string', default: compaction.DEFAULT_BORDER_STRATEGY, choices: compaction.BORDER_STRATEGIES },
     report: { type: 'boolean' },
     format: { type: 'string', default: 'tfjs', choices: ['tfjs', 'onnx'] },
     dense: { type: 'boolean' },
@@ -57,14 +49,14 @@ export async function compact(argv: string[]): Promise<void> {
     let maxAbsDiff: number;
     let files: string[];
     if (format === 'onnx') {
-      const onnx = exportEResFDOnnx(flags.dense ? denseWeights(sd, basename(modelPath)) : model.weights);
+      const onnxBytes = onnxExport.exportEResFDOnnx(flags.dense ? onnxExport.denseWeights(sd, basename(modelPath)) : model.weights);
       files = [join(outDir, `${basename(modelPath).replace(/\.pth?$/i, '')}${flags.dense ? '' : '-compact'}.onnx`)];
-      await writeFile(files[0]!, onnx);
-      maxAbsDiff = await onnxHeadDiff(onnx, flags.dense ? dense : model, input);
+      await writeFile(files[0]!, onnxBytes);
+      maxAbsDiff = await onnxHeadDiff(onnxBytes, flags.dense ? dense : model, input);
     } else {
-      maxAbsDiff = await maxHeadDiff(dense, model, input, H, W);
-      const { manifest, weights } = serializeCompacted(model);
-      files = [join(outDir, COMPACT_MODEL_FILE), join(outDir, COMPACT_WEIGHTS_FILE)];
+      maxAbsDiff = await compaction.maxHeadDiff(dense, model, input, H, W);
+      const { manifest, weights } = compaction.serializeCompacted(model);
+      files = [join(outDir, compaction.COMPACT_MODEL_FILE), join(outDir, compaction.COMPACT_WEIGHTS_FILE)];
       await writeFile(files[0]!, `${JSON.stringify(manifest)}\n`);
       await writeFile(files[1]!, weights);
     }
@@ -82,7 +74,7 @@ export async function compact(argv: string[]): Promise<void> {
       backend: backend.active,
       files,
     };
-    const sum = summarizeChannels(analysis);
+    const sum = compaction.summarizeChannels(analysis);
     const kept = sum.coupled.sets + sum.carriers.sets + sum.padded.sets;
     const macs = (n: number): string => `${(n / 1e6).toFixed(1)} M MACs`;
     print(!!flags.json, out, () =>
@@ -95,7 +87,7 @@ export async function compact(argv: string[]): Promise<void> {
         `            ${sum.coupled.sets} sets coupled to a non-zero filter (residual add / FPN sum): ${macs(sum.coupled.wastedMacs)}`,
         ...(sum.carriers.sets ? [`            ${sum.carriers.sets} sets kept as border carriers: ${macs(sum.carriers.wastedMacs)}`] : []),
         ...(sum.padded.sets ? [`            ${sum.padded.sets} sets whose constant feeds a zero-padded conv: ${macs(sum.padded.wastedMacs)}`] : []),
-        ...(flags.report ? ['', ...formatChannelReport(analysis)] : kept ? ['(--report lists what stays and why)'] : []),
+        ...(flags.report ? ['', ...compaction.formatChannelReport(analysis)] : kept ? ['(--report lists what stays and why)'] : []),
       ].join('\n'),
     );
   } finally {
@@ -105,9 +97,9 @@ export async function compact(argv: string[]): Promise<void> {
 }
 
 /** Max |diff| of the heads, the ONNX file in ONNX Runtime Web (WASM) vs the studio's forward of the same network. */
-async function onnxHeadDiff(onnx: Uint8Array, studio: FaceModel, input: Float32Array): Promise<number> {
+async function onnxHeadDiff(onnxBytes: Uint8Array, studio: FaceModel, input: Float32Array): Promise<number> {
   const { createOrtEResFD } = await import('../../platform/onnx/ort-heads.ts');
-  const session = await createOrtEResFD(onnx);
+  const session = await createOrtEResFD(onnxBytes);
   const out = tf.tidy(() => studio.predict(tf.tensor4d(input, [1, H, W, 3])));
   try {
     const [loc, conf] = [await out.loc.data(), await out.conf.data()];

@@ -8,7 +8,7 @@
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  createQueuedTrialExecutor, createTrialLedger, poolDigest, stateDictDigest, writeCheckpoint,
+  trialQueue, writeCheckpoint,
   type PipelineConfig, type RunStore, type StateDict, type TrialExecutor, type TrialJobResult, type WiderEntry,
 } from '../../core/index.ts';
 import { connectCoordinator as connectQueue } from '../../platform/node/trial-queue.ts';
@@ -34,29 +34,29 @@ async function readResults(path: string): Promise<TrialJobResult[]> {
 
 export async function connectCoordinator(url: string, pretrained: StateDict, pool: readonly WiderEntry[]) {
   const queue = await connectQueue(url);
-  const weights = stateDictDigest(pretrained);
+  const weights = trialQueue.stateDictDigest(pretrained);
   await queue.putWeights(weights, writeCheckpoint(pretrained));
-  const poolId = poolDigest(pool.map((e) => e.path));
+  const poolId = trialQueue.poolDigest(pool.map((e) => e.path));
   return {
     mirror: <S extends { id: string }>(store: RunStore<S>) => queue.mirror(store),
     /** The trial executor factory for the run whose folder is `runFolder`. */
     executor(runFolder: string) {
       return ({ runId, config }: { runId: string; config: PipelineConfig }): TrialExecutor => {
         const file = join(runFolder, TRIAL_RESULTS_FILE);
-        let ledger: Promise<ReturnType<typeof createTrialLedger>> | null = null;
+        let ledger: Promise<ReturnType<typeof trialQueue.createTrialLedger>> | null = null;
         // Appends are chained so lines never interleave.
         let writing: Promise<void> = Promise.resolve();
         const ready = () =>
           (ledger ??= (async () => {
             await mkdir(runFolder, { recursive: true });
-            return createTrialLedger(await readResults(file), (r) => {
+            return trialQueue.createTrialLedger(await readResults(file), (r) => {
               writing = writing.then(() => appendFile(file, `${JSON.stringify(r)}\n`));
             });
           })());
         let inner: TrialExecutor | null = null;
         return {
           async run(req, options) {
-            inner ??= createQueuedTrialExecutor({
+            inner ??= trialQueue.createQueuedTrialExecutor({
               runId, config, weights, pool: poolId, queue: queue.trials, ledger: await ready(),
               onSubmit: (job, cached) => process.stderr.write(`\ntrial ${job.index}: ${cached ? 'result already on record' : 'queued'} (${job.trialId})\n`),
             });

@@ -12,7 +12,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  StudioError, epochsCsv, isRecipeName, loadRunWeights, parseTargets, planPipelineBudget, runPipeline, sweepCsv, sweepMarkdown, sweepRow, sweepRunId, trialsCsv,
+  StudioError, epochsCsv, isRecipeName, loadRunWeights, sweep, planPipelineBudget, runPipeline, trialsCsv,
   validatePipelineConfig, writeCheckpoint,
   type BatchStrategy, type PipelineConfigInput, type RunState, type TrialScore,
 } from '../../core/index.ts';
@@ -54,7 +54,7 @@ export async function pruneCommand(argv: string[]): Promise<void> {
   const dir = requireFlag(flags, 'widerface');
   const out = requireFlag(flags, 'out');
   if (flags.targets !== undefined && flags.target !== undefined) throw new StudioError('USAGE', 'give either --target or --targets, not both');
-  const targets = flags.targets !== undefined ? parseTargets(flags.targets) : null;
+  const targets = flags.targets !== undefined ? sweep.parseTargets(flags.targets) : null;
   let target = targets ? targets[0]! : requireFlag(flags, 'target');
   if (target > 1) target /= 100; // accept 30 as well as 0.3
   const runId = flags['run-id'];
@@ -104,12 +104,12 @@ export async function pruneCommand(argv: string[]): Promise<void> {
       await mkdir(out, { recursive: true });
       const rows = [];
       for (const t of targets) {
-        const id = sweepRunId(runId, t);
+        const id = sweep.sweepRunId(runId, t);
         process.stderr.write(`\n=== target ${(100 * t).toFixed(0)} % (run ${id})\n`);
-        rows.push(sweepRow(await pruneOnce({ ...input, target: t }, id, join(out, `EResFD-${Number((100 * t).toFixed(2))}-pruned.pth`))));
+        rows.push(sweep.sweepRow(await pruneOnce({ ...input, target: t }, id, join(out, `EResFD-${Number((100 * t).toFixed(2))}-pruned.pth`))));
       }
-      const csv = sweepCsv(rows);
-      const md = sweepMarkdown(rows);
+      const csv = sweep.sweepCsv(rows);
+      const md = sweep.sweepMarkdown(rows);
       await mkdir(join(runDir, runId), { recursive: true });
       await writeFile(join(runDir, runId, 'sweep.csv'), csv);
       await writeFile(join(runDir, runId, 'sweep.md'), md);

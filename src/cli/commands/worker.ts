@@ -5,7 +5,7 @@
  * after --max-trials. Reports each trial and the worker's throughput.
  */
 import { hostname } from 'node:os';
-import { createTrialJobRunner, poolDigest, loadEResFDCheckpoint, StudioError, type PipelineConfig, type SampleSource, type TrialJob, type TrialJobResult } from '../../core/index.ts';
+import { trialQueue, loadEResFDCheckpoint, StudioError, type PipelineConfig, type SampleSource, type TrialJob, type TrialJobResult } from '../../core/index.ts';
 import { selectNodeBackend } from '../../platform/node/backends.ts';
 import { startTrialWorker } from '../../platform/node/trial-queue.ts';
 import { widerEntries, widerSampleSource } from '../../platform/node/wider-samples.ts';
@@ -36,7 +36,7 @@ export async function workerCommand(argv: string[]): Promise<void> {
     if (!pools.has(key)) {
       pools.set(key, widerEntries(dir, { split: 'train', size: config.data.images, seed: config.seed }).then((entries) => ({
         source: widerSampleSource(dir, 'train', entries),
-        digest: poolDigest(entries.map((e) => e.path)),
+        digest: trialQueue.poolDigest(entries.map((e) => e.path)),
       })));
     }
     return pools.get(key)!;
@@ -56,7 +56,7 @@ export async function workerCommand(argv: string[]): Promise<void> {
   const handle = await startTrialWorker(
     url,
     (redis) => {
-      const runner = createTrialJobRunner({
+      const runner = trialQueue.createTrialJobRunner({
         worker: name,
         loadPool,
         loadWeights: async (digest) => loadEResFDCheckpoint(await redis.loadWeights(digest)).stateDict,

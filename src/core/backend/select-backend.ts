@@ -5,10 +5,10 @@
  * than trusted. Backends must already be registered by the entry point (worker, CLI, test setup).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { BackendName, BackendProbe, BackendSelection } from '../types.ts';
+import { BACKEND_NAMES, type BackendName, type BackendProbe, type BackendSelection } from '../types.ts';
 import { StudioError } from '../errors.ts';
 
-export const DEFAULT_BACKEND_ORDER: BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
+export const DEFAULT_BACKEND_ORDER: BackendName[] = [...BACKEND_NAMES];
 
 const H = 6, W = 6, CI = 2, CO = 3, K = 3, S = 2, P = 1;
 

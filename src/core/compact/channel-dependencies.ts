@@ -25,7 +25,7 @@
 import type { StateDict } from '../types.ts';
 import { convMacs } from '../model/eresfd/architecture.ts';
 import { inferenceGraph, fusionCoefficients, type ConvNode, type InferenceGraph } from './inference-graph.ts';
-import { foldNetwork, type FoldedNetwork } from './fold.ts';
+import { foldNetwork, type FoldedNetwork } from '../model/eresfd/eresfd.ts';
 
 /** How non-zero constants into zero-padded convs are handled (see the file header). */
 export type BorderStrategy = 'carrier' | 'bias-map' | 'keep';

@@ -13,18 +13,7 @@
  * Zero constants contribute nothing and need neither.
  */
 import type { StateDict } from '../types.ts';
-import { CONVS } from '../model/eresfd/architecture.ts';
-import { foldConv } from '../model/eresfd/eresfd.ts';
 import type { ChannelAnalysis, BorderStrategy } from './channel-dependencies.ts';
-
-/** BN-folded convs: HWIO filter [k, k, in, out] and bias, bit-identical to the dense model's. */
-export type FoldedNetwork = Map<string, { filter: Float32Array; bias: Float32Array }>;
-
-export function foldNetwork(stateDict: StateDict): FoldedNetwork {
-  const out: FoldedNetwork = new Map();
-  for (const spec of CONVS) out.set(spec.name, foldConv(stateDict, spec));
-  return out;
-}
 
 export interface CompactConv {
   name: string;

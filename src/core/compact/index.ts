@@ -13,7 +13,8 @@ export {
   type ChannelSet,
   type ConvChannels,
 } from './channel-dependencies.ts';
-export { foldNetwork, foldCompaction, type CompactConv, type CompactWeights, type FoldedNetwork } from './fold.ts';
+export { foldCompaction, type CompactConv, type CompactWeights } from './fold.ts';
+export { foldNetwork, type FoldedNetwork } from '../model/eresfd/eresfd.ts';
 export {
   compactEResFD,
   createCompactedModel,
@@ -37,4 +38,4 @@ export {
   type WeightEntry,
 } from './serialize.ts';
 export { inferenceGraph, fusionCoefficients, convOutputSize, isInferenceConv, type InferenceGraph, type GraphNode, type GraphValue } from './inference-graph.ts';
-export { rampInput, maxHeadDiff } from './verify.ts';
+export { maxHeadDiff } from './verify.ts';

@@ -8,7 +8,7 @@
 import type { Detection, RgbImage } from '../types.ts';
 import type { EResFDModel } from '../model/eresfd/eresfd.ts';
 import { flipHorizontal } from '../image/normalize-image.ts';
-import { bboxVote } from '../eval/bbox-vote.ts';
+import { bboxVote } from './bbox-vote.ts';
 import { detectAtScale, widerShrink } from './detect-faces.ts';
 import { DETECT_DEFAULTS } from '../model/eresfd/constants.ts';
 

@@ -15,7 +15,7 @@
  */
 import { StudioError } from '../errors.ts';
 import { WIDER_SETTINGS, widerImageKey, type WiderGroundTruth, type WiderGtImage, type WiderSetting } from '../dataset/wider-ground-truth.ts';
-import { pairwiseSum } from './pairwise-sum.ts';
+import { pairwiseSum } from '../util/pairwise-sum.ts';
 
 /** One prediction as written in the txt files: `[x, y, w, h, score]`. */
 export type WiderPrediction = readonly number[];

@@ -71,3 +71,14 @@ export function planPipelineBudget(c: PipelineConfig): PipelineBudget {
   const { trainImagePasses, forwardImagePasses } = planPipelineBudgetByStage(c);
   return { trainImagePasses, forwardImagePasses };
 }
+
+/**
+ * A rough duration estimate (seconds) from measured training throughput (images/s at the run's
+ * size) so the studio can show what a budget costs before it starts: the planned budget, a forward
+ * pass costing half a training pass. Skipped BO trials cost ~0, so this is an upper bound there.
+ */
+export function estimatePipelineSeconds(c: PipelineConfig, imagesPerSecond: number, evalImagesPerSecond = imagesPerSecond * 2): number {
+  const b = planPipelineBudgetByStage(c);
+  const evalPasses = b.stages.evaluate.forwardImagePasses;
+  return b.trainImagePasses / imagesPerSecond + (b.forwardImagePasses - evalPasses) / (2 * imagesPerSecond) + evalPasses / evalImagesPerSecond;
+}

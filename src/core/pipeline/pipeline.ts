@@ -9,7 +9,7 @@ import { StudioError } from '../errors.ts';
 import type { RgbImage, StateDict } from '../types.ts';
 import { createTrainableEResFD } from '../model/eresfd/trainable.ts';
 import { createEResFD } from '../model/eresfd/eresfd.ts';
-import { describeModel } from '../model/eresfd/describe-model.ts';
+import { describeModel } from '../prune/describe-model.ts';
 import { createTrainer, type StepProgress } from '../train/trainer.ts';
 import { subsetSource, type SampleSource } from '../train/sample-source.ts';
 import { createFpgmPlanner, planFpgm } from '../prune/pruner.ts';

@@ -11,7 +11,7 @@
 import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
 import { StudioError } from '../errors.ts';
 import { loadEResFDCheckpoint } from '../checkpoint/index.ts';
-import { describeModel } from '../model/eresfd/describe-model.ts';
+import { describeModel } from '../prune/describe-model.ts';
 import type { ModelInfo } from '../types.ts';
 import { validatePipelineConfig } from './config.ts';
 import { epochsCsv, trialsCsv, type EvaluationRecord, type RunState } from './records.ts';

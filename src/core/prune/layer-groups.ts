@@ -100,6 +100,17 @@ export const GROUPINGS: Record<string, Grouping> = {
   [FINE_GROUPING.id]: FINE_GROUPING,
 };
 
+/** Ids of the built-in groupings (the keys of GROUPINGS). */
+export type BuiltinGroupingId = 'code' | 'released' | 'coarse' | 'fine';
+
+/** Groups per built-in grouping, read off GROUPINGS (the rate editor sizes its vector with it). */
+export const BUILTIN_GROUP_COUNTS: Readonly<Record<BuiltinGroupingId, number>> = Object.freeze({
+  code: CODE_GROUPING.groups.length,
+  released: RELEASED_GROUPING.groups.length,
+  coarse: COARSE_GROUPING.groups.length,
+  fine: FINE_GROUPING.groups.length,
+});
+
 /** A built-in grouping by id; own keys only, so `__proto__` or `constructor` name no grouping. */
 export function findGrouping(id: string): Grouping | undefined {
   return Object.hasOwn(GROUPINGS, id) ? GROUPINGS[id] : undefined;

@@ -4,8 +4,7 @@
  * target) and the share of conv MACs a compacted model would drop (its compute target).
  */
 import type { StateDict } from '../types.ts';
-import { CONV_BY_NAME, convMacs, totalMacs } from '../model/eresfd/architecture.ts';
-import { isParameterKey } from '../model/eresfd/describe-model.ts';
+import { CONV_BY_NAME, convMacs, isParameterKey, totalMacs } from '../model/eresfd/architecture.ts';
 import { validatePlan, type PruningPlan } from './plan.ts';
 
 /**

@@ -80,11 +80,19 @@ function checkGroups(nGroups: number): void {
   }
 }
 
-/** Per-group pruning-rate bounds: [0, min(0.98, target + 0.2)] for each group. */
+/** Highest rate a group may get (SPEC §3.4: `x_i ∈ [0, min(0.98, target + 0.2)]`). */
+export const MAX_RATE = 0.98;
+
+/** Upper bound of every rate: MAX_RATE, or min(MAX_RATE, target + 0.2) when a target sparsity (fraction) is set. */
+export function maxRate(target: number | null): number {
+  return target === null ? MAX_RATE : Math.min(MAX_RATE, target + 0.2);
+}
+
+/** Per-group pruning-rate bounds: [0, maxRate(target)] for each group. */
 export function groupBounds(target: number, nGroups: number): Array<[number, number]> {
   checkTarget(target);
   checkGroups(nGroups);
-  const hi = Math.min(0.98, target + 0.2);
+  const hi = maxRate(target);
   return Array.from({ length: nGroups }, () => [0, hi] as [number, number]);
 }
 

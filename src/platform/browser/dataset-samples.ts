@@ -6,7 +6,7 @@
  * src/platform/node/wider-samples.ts.
  */
 import {
-  selectSubset,
+  wider,
   StudioError,
   widerBoxes,
   widerImageKey,
@@ -16,7 +16,7 @@ import {
   type WiderGroundTruth,
   type WiderGtImage,
   type WiderImageRef,
-} from '../../core/index.ts';
+} from '../../core/data/index.ts';
 import { FACE_FIELDS, type StoredDatasetImage } from './idb-store.ts';
 import { decodePixels } from './image-decoder.ts';
 import { datasetLabel, getDataset, getImageBlob, listDatasetImages } from './wider-store.ts';
@@ -66,7 +66,7 @@ export async function datasetSampleSource(datasetId: string, options: DatasetSam
     .map((image) => ({ image, event: image.event, boxes: widerBoxes(faceRows(image)) }))
     .filter((e) => e.boxes.length > 0);
   if (usable.length < 2) throw new StudioError('CONFIG_INVALID', `${datasetLabel(dataset)} has ${usable.length} image(s) with faces; training needs at least 2.`);
-  const chosen = selectSubset(usable, { size: options.images, seed: options.seed });
+  const chosen = wider.selectSubset(usable, { size: options.images, seed: options.seed });
   const cacheBytes = options.cacheBytes ?? 512 * 2 ** 20;
   const cache = new Map<number, RgbImage>();
   let used = 0;

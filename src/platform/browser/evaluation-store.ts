@@ -3,8 +3,7 @@
  * its per-image predictions and matching in `evaluationImages` (read one image at a time by the
  * per-image view, so listing runs never loads them).
  */
-// errors.ts directly (dependency-free): the core index would pull TF.js onto the UI thread.
-import { StudioError } from '../../core/errors.ts';
+import { StudioError } from '../../core/data/index.ts';
 import { isQuotaError, openStudioDb, rethrowQuota, type StoredEvaluation, type StoredEvaluationImage } from './idb-store.ts';
 
 export function evaluationImageId(evaluationId: string, key: string): string {

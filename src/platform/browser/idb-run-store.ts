@@ -7,9 +7,7 @@
  * files: no encoding on the hot path of a per-epoch checkpoint. Only type imports from the core, so
  * the UI thread can list runs without loading TF.js.
  */
-// errors.ts directly (dependency-free): the core index would pull TF.js onto the UI thread.
-import { StudioError } from '../../core/errors.ts';
-import type { RunStore, RunState, TrainingRunState } from '../../core/index.ts';
+import { StudioError, type RunStore, type RunState, type TrainingRunState } from '../../core/data/index.ts';
 import { isQuotaError, openStudioDb, rethrowQuota, type RunKind, type StoredRun, type StoredRunMeta, type StoredRunWeights } from './idb-store.ts';
 
 type StateOf<K extends RunKind> = K extends 'pipeline' ? RunState : TrainingRunState;

@@ -23,9 +23,7 @@
  * Later issues add stores (plans, ...) as version 4, ... in the same function.
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-// errors.ts directly (dependency-free): the core index would pull TF.js onto the UI thread.
-import { StudioError } from '../../core/errors.ts';
-import type { AdamState, Grouping, ModelInfo, RunState, StateDict, TrainingRunState, WiderProtocol, WiderSetting } from '../../core/index.ts';
+import { StudioError, type AdamState, type Grouping, type ModelInfo, type RunState, type StateDict, type TrainingRunState, type WiderProtocol, type WiderSetting } from '../../core/data/index.ts';
 
 export const DB_NAME = 'bfpgm-studio';
 export const DB_VERSION = 3;

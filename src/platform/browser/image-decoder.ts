@@ -3,8 +3,7 @@
  * compute worker (UI thread), a Blob → pixels inside a worker (stored WIDER JPEGs), and a frame
  * grabber for <video> elements.
  */
-// errors.ts directly (dependency-free): the core index would pull TF.js onto the UI thread.
-import { StudioError } from '../../core/errors.ts';
+import { StudioError } from '../../core/data/index.ts';
 
 /** 8-bit RGBA pixels, row-major, as produced by getImageData. */
 export interface RgbaFrame {

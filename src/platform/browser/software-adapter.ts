@@ -3,7 +3,7 @@
  * WebGPU adapter is 50–100× slower than WASM for EResFD, so the default order passes over it. A user
  * who forces `?backend=webgpu` still gets it.
  */
-import type { BackendName } from '../../core/index.ts';
+import type { BackendName } from '../../core/data/index.ts';
 
 const SOFTWARE = /swiftshader|llvmpipe|lavapipe|software|microsoft basic render/i;
 

@@ -10,7 +10,7 @@ import {
   matchImage,
   predictWider,
   widerImageKey,
-  WIDER_SETTINGS,
+  wider,
   type EResFDModel,
   type WiderGroundTruth,
   type WiderGtImage,
@@ -102,7 +102,7 @@ export async function evaluateStoredDataset(model: EResFDModel, request: Evaluat
     rows.forEach((r, h) => flat.set(r.slice(0, 5), h * 5));
     const outcomes = {} as Record<WiderSetting, Uint8Array>;
     const hitBy = {} as Record<WiderSetting, Int32Array>;
-    for (const setting of WIDER_SETTINGS) {
+    for (const setting of wider.WIDER_SETTINGS) {
       const match = matchImage(g, rows, setting);
       outcomes[setting] = Uint8Array.from(match.outcomes, (o) => OUTCOME_CODES[o]);
       hitBy[setting] = Int32Array.from(match.hitBy);
@@ -111,7 +111,7 @@ export async function evaluateStoredDataset(model: EResFDModel, request: Evaluat
   });
 
   const curves = {} as Record<WiderSetting, Float32Array>;
-  for (const setting of WIDER_SETTINGS) curves[setting] = Float32Array.from(result.curves[setting].flat());
+  for (const setting of wider.WIDER_SETTINGS) curves[setting] = Float32Array.from(result.curves[setting].flat());
   const evaluation: StoredEvaluation = {
     id,
     modelId: request.model.id,

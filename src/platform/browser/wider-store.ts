@@ -7,9 +7,7 @@
  * that make them visible are written last, in one transaction. A failed or cancelled import deletes
  * its batches; batches no dataset refers to (a crashed tab) are swept before the next import.
  */
-// errors.ts directly (dependency-free): the core index would pull TF.js onto the UI thread.
-import { StudioError } from '../../core/errors.ts';
-import type { WiderSetting } from '../../core/index.ts';
+import { StudioError, type WiderSetting } from '../../core/data/index.ts';
 import {
   isQuotaError,
   openStudioDb,

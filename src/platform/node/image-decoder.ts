@@ -7,11 +7,11 @@
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { readFile } from 'node:fs/promises';
-import { INPUT_LIMITS, StudioError, checkImageSize, orientImage, readImageHeader, type RgbImage } from '../../core/index.ts';
+import { INPUT_LIMITS, StudioError, imageHeader, type RgbImage } from '../../core/data/index.ts';
 
 export function decodeImage(bytes: Uint8Array, name = 'image'): RgbImage {
-  const header = readImageHeader(bytes, name);
-  checkImageSize(header, name);
+  const header = imageHeader.readImageHeader(bytes, name);
+  imageHeader.checkImageSize(header, name);
   let image: RgbImage;
   try {
     if (header.format === 'jpeg') {
@@ -29,7 +29,7 @@ export function decodeImage(bytes: Uint8Array, name = 'image'): RgbImage {
   } catch (e) {
     throw new StudioError('IMAGE_DECODE', `${name}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
-  return orientImage(image, header.orientation);
+  return imageHeader.orientImage(image, header.orientation);
 }
 
 export async function readImageFile(path: string): Promise<RgbImage> {

@@ -7,7 +7,7 @@
 import { mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, closeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { StudioError } from '../../core/index.ts';
+import { StudioError } from '../../core/data/index.ts';
 
 export const RUN_LOCK_FILE = 'run.lock';
 

@@ -5,7 +5,7 @@
  * without a GPU, Dawn can use a software Vulkan driver (SwiftShader):
  *   VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json LD_LIBRARY_PATH=/usr/lib/chromium
  */
-import { StudioError } from '../../core/index.ts';
+import { StudioError } from '../../core/data/index.ts';
 
 let installed: Promise<GPUAdapterInfoSummary> | null = null;
 

@@ -8,14 +8,13 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import {
   StudioError,
-  parseBbxGt,
-  readWiderGroundTruth,
+  wider,
   widerImageKey,
   type RgbImage,
   type WiderEntry,
   type WiderGroundTruth,
   type WiderImageRef,
-} from '../../core/index.ts';
+} from '../../core/data/index.ts';
 import { readImageFile } from './image-decoder.ts';
 
 export type WiderSplit = 'train' | 'val';
@@ -32,7 +31,7 @@ const bytes = async (path: string): Promise<Uint8Array> => {
 export async function readSplitEntries(dir: string, split: WiderSplit): Promise<WiderEntry[]> {
   const file = `wider_face_${split}_bbx_gt.txt`;
   const text = new TextDecoder().decode(await bytes(join(dir, 'wider_face_split', file)));
-  return parseBbxGt(text, { fileName: file });
+  return wider.parseBbxGt(text, { fileName: file });
 }
 
 export async function readValGroundTruth(dir: string): Promise<WiderGroundTruth> {
@@ -40,7 +39,7 @@ export async function readValGroundTruth(dir: string): Promise<WiderGroundTruth>
   const [easy, medium, hard] = await Promise.all(['easy', 'medium', 'hard'].map((s) => bytes(join(gtDir, `wider_${s}_val.mat`))));
   const faceValPath = join(gtDir, 'wider_face_val.mat');
   const faceVal = existsSync(faceValPath) ? await bytes(faceValPath) : undefined;
-  return readWiderGroundTruth({ faceVal, easy: easy!, medium: medium!, hard: hard! });
+  return wider.readWiderGroundTruth({ faceVal, easy: easy!, medium: medium!, hard: hard! });
 }
 
 /** The file of `event/name.jpg`; a path that would leave the images folder is refused (DATASET_FORMAT). */

@@ -7,15 +7,15 @@ import { open } from 'node:fs/promises';
 import {
   StudioError,
   isStudioError,
-  readImageHeader,
-  selectSubset,
+  imageHeader,
+  wider,
   widerBoxes,
   type FaceSample,
   type ImageHeader,
   type RgbImage,
   type SampleSource,
   type WiderEntry,
-} from '../../core/index.ts';
+} from '../../core/data/index.ts';
 import { readImageFile } from './image-decoder.ts';
 import { imagePath, readSplitEntries, type WiderSplit } from './wider-folder.ts';
 
@@ -49,10 +49,10 @@ async function readHeaderOf(path: string): Promise<ImageHeader> {
     const head = new Uint8Array(256 * 1024);
     const { bytesRead } = await file.read(head, 0, head.length, 0);
     try {
-      return readImageHeader(head.subarray(0, bytesRead), path);
+      return imageHeader.readImageHeader(head.subarray(0, bytesRead), path);
     } catch (e) {
       if (bytesRead < head.length) throw e;
-      return readImageHeader(new Uint8Array(await file.readFile()), path);
+      return imageHeader.readImageHeader(new Uint8Array(await file.readFile()), path);
     }
   } finally {
     await file.close();
@@ -71,7 +71,7 @@ export async function widerEntries(dir: string, options: WiderSampleOptions): Pr
   const requireFaces = options.requireFaces ?? true;
   const hasFaces = (e: WiderEntry) => e.faces.some((f) => f.w > 0 && f.h > 0);
   if (requireFaces) entries = entries.filter(hasFaces);
-  const chosen = selectSubset(entries, { size: options.size, seed: options.seed });
+  const chosen = wider.selectSubset(entries, { size: options.size, seed: options.seed });
   const checked: WiderEntry[] = [];
   for (const entry of chosen) {
     const where = `${file}, line ${entry.line ?? '?'}: ${entry.path}`;

@@ -3,7 +3,7 @@
  * bench's peer. Works in Node and in browsers; the core never imports a runtime.
  */
 import * as ort from 'onnxruntime-web';
-import { nhwcToNchw, ONNX_INPUT } from '../../core/index.ts';
+import { onnxExport } from '../../core/index.ts';
 
 export interface OrtEResFD {
   /** Raw heads for one normalised NHWC image (the studio's layout). */
@@ -17,7 +17,7 @@ export async function createOrtEResFD(onnx: Uint8Array, threads = 1): Promise<Or
   const session = await ort.InferenceSession.create(onnx, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
   return {
     async run(nhwc, height, width) {
-      const out = await session.run({ [ONNX_INPUT]: new ort.Tensor('float32', nhwcToNchw(nhwc, height, width), [1, 3, height, width]) });
+      const out = await session.run({ [onnxExport.ONNX_INPUT]: new ort.Tensor('float32', onnxExport.nhwcToNchw(nhwc, height, width), [1, 3, height, width]) });
       return { loc: out.loc!.data as Float32Array, conf: out.conf!.data as Float32Array };
     },
     release: () => session.release(),

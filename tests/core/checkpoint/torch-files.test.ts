@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadEResFDCheckpoint, readCheckpoint } from '../../../src/core/checkpoint/read-checkpoint.ts';
 import { createEResFD } from '../../../src/core/model/eresfd/eresfd.ts';
-import { describeModel } from '../../../src/core/model/eresfd/describe-model.ts';
+import { describeModel } from '../../../src/core/prune/describe-model.ts';
 import { detectFaces } from '../../../src/core/detect/detect-faces.ts';
 import type { ErrorCode } from '../../../src/core/errors.ts';
 import type { HostTensor, RgbImage, StateDict } from '../../../src/core/types.ts';

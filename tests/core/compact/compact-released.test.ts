@@ -12,7 +12,7 @@ import { useBackend } from '../../helpers/backends.ts';
 import { readCheckpoint } from '../../../src/core/checkpoint/index.ts';
 import { createEResFD, type EResFDModel } from '../../../src/core/model/eresfd/eresfd.ts';
 import { CONVS, convMacs, totalMacs } from '../../../src/core/model/eresfd/architecture.ts';
-import { describeModel } from '../../../src/core/model/eresfd/describe-model.ts';
+import { describeModel } from '../../../src/core/prune/describe-model.ts';
 import { priorBoxes } from '../../../src/core/model/eresfd/priors.ts';
 import { normalizeImage } from '../../../src/core/image/normalize-image.ts';
 import { detectRows } from '../../../src/core/detect/detect.ts';

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { evaluateWider, imageOutcomeAt, matchImage, vocAp, WIDER_THRESHOLD_COUNT, type WiderEvaluation, type WiderPredictions } from '../../../src/core/eval/evaluate-wider.ts';
-import { pairwiseSum } from '../../../src/core/eval/pairwise-sum.ts';
+import { pairwiseSum } from '../../../src/core/util/pairwise-sum.ts';
 import { readWiderGroundTruth, type WiderGroundTruth, type WiderGtImage, type WiderSetting } from '../../../src/core/dataset/wider-ground-truth.ts';
 import { imageKeyFromPath, parseBbxGt } from '../../../src/core/dataset/parse-bbx-gt.ts';
 import { isStudioError } from '../../../src/core/errors.ts';

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { HAS_SHARED, readShared } from '../../helpers/shared.ts';
 import { readCheckpoint } from '../../../src/core/checkpoint/index.ts';
-import { describeModel } from '../../../src/core/model/eresfd/describe-model.ts';
+import { describeModel } from '../../../src/core/prune/describe-model.ts';
 import { CONVS, totalMacs, convMacs } from '../../../src/core/model/eresfd/architecture.ts';
 import { priorCount } from '../../../src/core/model/eresfd/priors.ts';
 

@@ -9,7 +9,7 @@ import { HAS_SHARED, readShared, sharedPath } from '../../helpers/shared.ts';
 import { useBackend } from '../../helpers/backends.ts';
 import { readCheckpoint } from '../../../src/core/checkpoint/index.ts';
 import { createMemoryRunStore, runPipeline, splitPool, trialsCsv, epochsCsv, type PipelineConfigInput, type StageName } from '../../../src/core/pipeline/index.ts';
-import { describeModel } from '../../../src/core/model/eresfd/describe-model.ts';
+import { describeModel } from '../../../src/core/prune/describe-model.ts';
 import { isStudioError } from '../../../src/core/errors.ts';
 import { validatePipelineConfig } from '../../../src/core/pipeline/config.ts';
 import type { StateDict } from '../../../src/core/types.ts';

@@ -8,7 +8,7 @@ import { strToU8, unzipSync, zipSync } from 'fflate';
 import { HAS_SHARED, readShared } from '../../helpers/shared.ts';
 import { isStudioError } from '../../../src/core/errors.ts';
 import { readCheckpoint } from '../../../src/core/checkpoint/index.ts';
-import { describeModel } from '../../../src/core/model/eresfd/describe-model.ts';
+import { describeModel } from '../../../src/core/prune/describe-model.ts';
 import { DEFAULT_PIPELINE_CONFIG } from '../../../src/core/pipeline/config.ts';
 import type { RunState } from '../../../src/core/pipeline/records.ts';
 import { openRunFile, packRunFile, type RunFile } from '../../../src/core/pipeline/run-file.ts';

@@ -9,7 +9,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { HAS_SHARED, readShared, readSharedJson } from '../../helpers/shared.ts';
 import { readCheckpoint } from '../../../src/core/checkpoint/index.ts';
-import { describeModel } from '../../../src/core/model/eresfd/describe-model.ts';
+import { describeModel } from '../../../src/core/prune/describe-model.ts';
 import { CODE_GROUPING, RELEASED_GROUPING, type Grouping } from '../../../src/core/prune/layer-groups.ts';
 import { createFpgmPlanner, prunedCount, type FpgmPlanner } from '../../../src/core/prune/pruner.ts';
 import { applyPlanToStateDict } from '../../../src/core/prune/plan.ts';

@@ -6,7 +6,7 @@ import { prunedCount, selectPrunedFilters, planFpgm } from '../../../src/core/pr
 import { applyPlanToStateDict, applyPlanToVariables, validatePlan, type PruningPlan } from '../../../src/core/prune/plan.ts';
 import { createSparsityPredictor, macsRemoved, predictSparsity } from '../../../src/core/prune/sparsity.ts';
 import { CODE_GROUPING, COARSE_GROUPING, FINE_GROUPING, RELEASED_GROUPING, createGrouping } from '../../../src/core/prune/layer-groups.ts';
-import { describeModel } from '../../../src/core/model/eresfd/describe-model.ts';
+import { describeModel } from '../../../src/core/prune/describe-model.ts';
 import { CONV_BY_NAME, totalMacs } from '../../../src/core/model/eresfd/architecture.ts';
 import { toHwio } from '../../../src/core/model/eresfd/eresfd.ts';
 import { isStudioError } from '../../../src/core/errors.ts';

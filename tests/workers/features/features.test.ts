@@ -6,22 +6,19 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   applyPlanToStateDict,
-  COARSE_GROUPING,
-  CODE_GROUPING,
   createEResFD,
   createFpgmPlanner,
   describeModel,
-  FINE_GROUPING,
   GROUPINGS,
   macsRemoved,
   planFpgm,
-  readCheckpoint,
-  RELEASED_GROUPING,
   writeCheckpoint,
   type EResFDModel,
   type Grouping,
   type StateDict,
 } from '../../../src/core/index.ts';
+import { COARSE_GROUPING, CODE_GROUPING, FINE_GROUPING, RELEASED_GROUPING } from '../../../src/core/prune/layer-groups.ts';
+import { readCheckpoint } from '../../../src/core/checkpoint/read-checkpoint.ts';
 import { createPruneWorkbench } from '../../../workers/features/prune-workbench.ts';
 import { createTeachDemos, toyObjective } from '../../../workers/features/teach-demos.ts';
 import { createModelSlots } from '../../../workers/features/model-slots.ts';

@@ -3,8 +3,7 @@
  * skipped (penalty ≥ 10, never trained), the best trial, the best objective so far, and the value a
  * trial is judged on against the target (parameter sparsity or MACs removed).
  */
-import type { TrialRecord } from '../../../core/pipeline/records.ts';
-import type { TargetKind } from '../../../core/pipeline/config.ts';
+import type { TrialRecord, TargetKind } from '../../../core/data/index.ts';
 
 /** B-FPGM's sparsity tolerance (SPEC §3.4): no penalty in [target, target + 0.04], skipped outside ± 0.04. */
 export const TARGET_TOLERANCE = 0.04;

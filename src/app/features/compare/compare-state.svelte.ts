@@ -5,7 +5,7 @@
  * flight; camera frames arriving meanwhile are dropped, as in the single-model webcam).
  */
 import * as Comlink from 'comlink';
-import type { Detection, DetectResult } from '../../../core/index.ts';
+import type { Detection, DetectResult } from '../../../core/data/index.ts';
 import type { ComputeClient } from '../../compute-client.ts';
 import { isAbortError, toUiError, type UiError } from '../../ui-error.ts';
 import { getModel, type StoredModelSummary } from '../../../platform/browser/idb-store.ts';

@@ -3,7 +3,7 @@
  * filters by event and by Easy/Medium/Hard membership, a page of thumbnails with object URLs made
  * for that page only (revoked when the page changes), and the image opened in the detail view.
  */
-import type { WiderSetting } from '../../../core/index.ts';
+import type { WiderSetting } from '../../../core/data/index.ts';
 import { toUiError, type UiError } from '../../ui-error.ts';
 import { FACE_FIELDS, type StoredDataset, type StoredDatasetImage } from '../../../platform/browser/idb-store.ts';
 import { datasetImageId, getImageBlobs, inSetting, listDatasetImages } from '../../../platform/browser/wider-store.ts';

@@ -2,7 +2,7 @@
  * Image-detection feature state: the decoded image, the worker's result, and the score threshold that
  * filters boxes client-side (moving the slider never re-runs the network).
  */
-import type { DetectResult, Detection } from '../../../core/index.ts';
+import type { DetectResult, Detection } from '../../../core/data/index.ts';
 import type { ComputeClient } from '../../compute-client.ts';
 import { toUiError, type UiError } from '../../ui-error.ts';
 import { decodeImage, type RgbaFrame } from '../../../platform/browser/image-decoder.ts';

@@ -3,9 +3,7 @@
  * (progress, cancel), lists the stored runs (AP table), and drives the per-image view of the selected
  * run: one image's predictions judged at a score threshold for one setting.
  */
-import type { WiderProtocol, WiderSetting } from '../../../core/index.ts';
-// evaluate-wider.ts directly (TF.js-free): the core index would pull TF.js onto the UI thread.
-import { imageOutcomeAt, type ImageMatch, type ImageOutcome, type PredictionOutcome } from '../../../core/eval/evaluate-wider.ts';
+import { imageOutcomeAt, type WiderProtocol, type WiderSetting, type ImageMatch, type ImageOutcome, type PredictionOutcome } from '../../../core/data/index.ts';
 import type { ComputeClient, EvaluationProgress } from '../../compute-client.ts';
 import type { CurrentModel } from '../model/model-state.svelte.ts';
 import { isAbortError, toUiError, type UiError } from '../../ui-error.ts';

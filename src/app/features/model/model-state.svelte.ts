@@ -2,7 +2,7 @@
  * Model feature state: the active backend, the loaded model (kept inside the compute worker; here only
  * its card), the stored-model list and the loader's status and error. Restores the last model on start.
  */
-import type { BackendSelection } from '../../../core/index.ts';
+import type { BackendSelection } from '../../../core/data/index.ts';
 import type { ComputeClient } from '../../compute-client.ts';
 import { toUiError, type UiError } from '../../ui-error.ts';
 import {

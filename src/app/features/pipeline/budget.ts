@@ -2,16 +2,7 @@
  * The pipeline runner's budget form: the two presets (laptop, reference), the form ↔ config
  * conversion and its validation with the core's own rules (TF.js-free, unit-tested).
  */
-import {
-  DEFAULT_PIPELINE_CONFIG,
-  REFERENCE_PIPELINE_CONFIG,
-  validatePipelineConfig,
-  type PipelineConfig,
-  type PipelineConfigInput,
-  type TargetKind,
-} from '../../../core/pipeline/config.ts';
-import { GROUPINGS } from '../../../core/prune/layer-groups.ts';
-import type { RecipeName } from '../../../core/pipeline/recipe.ts';
+import { DEFAULT_PIPELINE_CONFIG, REFERENCE_PIPELINE_CONFIG, validatePipelineConfig, GROUPINGS, type PipelineConfig, type PipelineConfigInput, type TargetKind, type RecipeName } from '../../../core/data/index.ts';
 
 export interface PipelineForm {
   /** Which recipe the other fields refine (its LRs, trial score, distillation, BN re-estimation). */

@@ -4,8 +4,7 @@
  * there is one), the references the core picks (the released checkpoint of the nearest sparsity, the
  * unpruned model) and the core's verdict. Pure (no Svelte, no IndexedDB), unit-tested.
  */
-import { judgeOutcome, pickReferences, sameMeasurement, type CandidateModel, type MeasuredAp, type Outcome } from '../../../core/pipeline/outcome.ts';
-import type { EvaluationRecord, RunState } from '../../../core/pipeline/records.ts';
+import { judgeOutcome, pickReferences, sameMeasurement, type CandidateModel, type MeasuredAp, type Outcome, type EvaluationRecord, type RunState } from '../../../core/data/index.ts';
 import type { StoredEvaluation, StoredModelSummary } from '../../../platform/browser/idb-store.ts';
 
 export interface OutcomeRow {

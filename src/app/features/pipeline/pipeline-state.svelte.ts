@@ -5,11 +5,7 @@
  * with start / pause / resume / cancel / export. After a reload a run saved as 'running' shows as
  * interrupted, with Resume.
  */
-import { DEFAULT_PIPELINE_CONFIG, estimatePipelineSeconds, type PipelineConfig } from '../../../core/pipeline/config.ts';
-import { planPipelineBudgetByStage, plannedTrials } from '../../../core/pipeline/budget.ts';
-import { MAX_RUN_FILE_BYTES } from '../../../core/pipeline/run-file.ts';
-import { StudioError } from '../../../core/errors.ts';
-import type { RunState } from '../../../core/index.ts';
+import { DEFAULT_PIPELINE_CONFIG, estimatePipelineSeconds, planPipelineBudgetByStage, plannedTrials, runFile, StudioError, type PipelineConfig, type RunState } from '../../../core/data/index.ts';
 import type { PipelineClient } from '../../pipeline-client.ts';
 import { saveBlob } from '../../download.ts';
 import { toUiError, type UiError } from '../../ui-error.ts';
@@ -191,8 +187,8 @@ export class PipelineState extends RunControlState<'pipeline'> {
     this.importNote = '';
     this.importing = true;
     try {
-      if (file.size > MAX_RUN_FILE_BYTES) {
-        throw new StudioError('RUN_FILE_INVALID', `${file.name} is ${(file.size / 1024 / 1024).toFixed(1)} MB; a run file is at most ${MAX_RUN_FILE_BYTES / 1024 / 1024} MB.`);
+      if (file.size > runFile.MAX_RUN_FILE_BYTES) {
+        throw new StudioError('RUN_FILE_INVALID', `${file.name} is ${(file.size / 1024 / 1024).toFixed(1)} MB; a run file is at most ${runFile.MAX_RUN_FILE_BYTES / 1024 / 1024} MB.`);
       }
       const out = await this.client.importRunFile(await file.arrayBuffer());
       await this.refresh();

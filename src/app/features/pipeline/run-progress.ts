@@ -3,9 +3,7 @@
  * status (incl. "interrupted" after a reload), and per stage (BO → SFP → fine-tune → evaluate →
  * export) its progress and an ETA. Pure functions (no Svelte, no TF.js), unit-tested.
  */
-import type { PipelineConfig } from '../../../core/pipeline/config.ts';
-import type { RunState, StageName } from '../../../core/pipeline/records.ts';
-import type { StepProgress } from '../../../core/train/trainer.ts';
+import type { PipelineConfig, RunState, StageName, StepProgress } from '../../../core/data/index.ts';
 
 export type RunStage = Exclude<StageName, 'done'>;
 

@@ -8,15 +8,14 @@
  * go next, at most once per animation frame. The last result stays on screen meanwhile. Timing (many
  * forwards) starts only after the rates have been still for MEASURE_DELAY_MS.
  */
-import type { Grouping, GroupStats, LayerGroup } from '../../../core/index.ts';
+import { BUILTIN_GROUP_COUNTS, maxRate, modelNames, type Grouping, type GroupStats, type LayerGroup } from '../../../core/data/index.ts';
 import type { ComputeClient } from '../../compute-client.ts';
 import { toUiError, type UiError } from '../../ui-error.ts';
 import { saveModel, type StoredModelSummary } from '../../../platform/browser/idb-store.ts';
 import type { PruneArchitecture, PrunePreview, PruneRequest, PruneTiming } from '../../../../workers/features/index.ts';
 import type { ModelState } from '../model/model-state.svelte.ts';
-import { BUILTIN_GROUP_COUNTS, maxRate, type GroupingId, type RatesState } from './rates.svelte.ts';
+import type { GroupingId, RatesState } from './rates.svelte.ts';
 import { carryRates } from './rate-math.ts';
-import { oneShotModelName } from '../../../core/pipeline/names.ts';
 
 /** Quiet time after the last change before the masked model is timed. */
 export const MEASURE_DELAY_MS = 600;
@@ -290,7 +289,7 @@ export class PruneState {
     try {
       const out = await this.#client.call((api) => api.prunedCheckpoint(req));
       // Short and readable; the grouping, rates and source are in the model card (origin).
-      const name = oneShotModelName(out.info.sparsity / 100, new Date());
+      const name = modelNames.oneShotModelName(out.info.sparsity / 100, new Date());
       const url = URL.createObjectURL(new Blob([out.bytes], { type: 'application/octet-stream' }));
       this.saved = await saveModel({
         name,

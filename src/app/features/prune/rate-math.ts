@@ -2,7 +2,7 @@
  * The rate editor's plain helpers (no runes, no worker): percent ↔ fraction exactly as the CLI parses
  * rates, carrying rates from one grouping to another, and the group colours.
  */
-import type { Grouping } from '../../../core/index.ts';
+import type { Grouping } from '../../../core/data/index.ts';
 
 /** Group colours (fills with dark text, readable in light and dark themes), by group index. */
 export const GROUP_COLORS = ['#9ec5ff', '#ffcf8f', '#a8e0a0', '#f7a8c4', '#cdb8f7', '#99e0da', '#efe08a', '#f6b899', '#c3d49a', '#b8c4d9', '#e8b0e8', '#a6d8f0'];

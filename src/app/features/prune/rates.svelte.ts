@@ -7,26 +7,10 @@
  * a percent typed in the UI becomes `percent / 100`, as `parseRates` in src/cli/commands/fpgm.ts does,
  * so the same numbers give the same plan and the same sparsity everywhere.
  */
-import type { LayerGroup } from '../../../core/index.ts';
+import { BUILTIN_GROUP_COUNTS, maxRate, type BuiltinGroupingId, type LayerGroup } from '../../../core/data/index.ts';
 
 /** Built-in grouping ids (GROUPINGS in core), plus `custom` for a user-defined grouping. */
-export type GroupingId = 'code' | 'released' | 'coarse' | 'fine' | 'custom';
-
-/** Groups per built-in grouping (the core's GROUPINGS; kept here so the UI thread never loads the core). */
-export const BUILTIN_GROUP_COUNTS: Readonly<Record<Exclude<GroupingId, 'custom'>, number>> = Object.freeze({
-  code: 6,
-  released: 6,
-  coarse: 4,
-  fine: 9,
-});
-
-/** Highest rate a group may get (SPEC §3.4: `x_i ∈ [0, min(0.98, target + 0.2)]`). */
-export const MAX_RATE = 0.98;
-
-/** Upper bound of every rate: 0.98, or min(0.98, target + 0.2) when a target sparsity (fraction) is set. */
-export function maxRate(target: number | null): number {
-  return target === null ? MAX_RATE : Math.min(MAX_RATE, target + 0.2);
-}
+export type GroupingId = BuiltinGroupingId | 'custom';
 
 export class RatesState {
   /** Which grouping the rates refer to. */

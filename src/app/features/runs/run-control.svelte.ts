@@ -4,7 +4,7 @@
  * errors, and the reload of a run after a worker event. Subclasses say how a run starts, what its
  * events update and what can be downloaded.
  */
-import type { BackendSelection } from '../../../core/index.ts';
+import type { BackendSelection } from '../../../core/data/index.ts';
 import type { PipelineClient, RunEvent, RunExport } from '../../pipeline-client.ts';
 import { isAbortError, toUiError, type UiError } from '../../ui-error.ts';
 import { findRun, listRuns } from '../../../platform/browser/idb-run-store.ts';

@@ -4,7 +4,7 @@
  * images/s, ETA), the epochs finished so far (train and validation loss) and start / pause / resume /
  * cancel / export. Every epoch is checkpointed in IndexedDB, so a reload resumes from the last one.
  */
-import type { StepProgress } from '../../../core/index.ts';
+import type { StepProgress } from '../../../core/data/index.ts';
 import type { PipelineClient } from '../../pipeline-client.ts';
 import { toUiError } from '../../ui-error.ts';
 import { saveBlob } from '../../download.ts';

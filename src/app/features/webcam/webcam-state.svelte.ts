@@ -3,7 +3,7 @@
  * is free (one request in flight; frames arriving meanwhile are dropped), plus a detections-per-second
  * figure over the last few completions.
  */
-import type { DetectResult } from '../../../core/index.ts';
+import type { DetectResult } from '../../../core/data/index.ts';
 import type { ComputeClient } from '../../compute-client.ts';
 import { isAbortError, toUiError, type UiError } from '../../ui-error.ts';
 import { createFrameGrabber, type RgbaFrame } from '../../../platform/browser/image-decoder.ts';

@@ -7,7 +7,7 @@
 import type { ComputeClient } from '../../compute-client.ts';
 import { toUiError, type UiError } from '../../ui-error.ts';
 import { deleteModel, getModel, listModels, renameModel } from '../../../platform/browser/idb-store.ts';
-import { modelFileName } from '../../../core/pipeline/names.ts';
+import { modelNames } from '../../../core/data/index.ts';
 import { listEvaluations } from '../../../platform/browser/evaluation-store.ts';
 import { listRuns } from '../../../platform/browser/idb-run-store.ts';
 import { saveBlob } from '../../download.ts';
@@ -65,7 +65,7 @@ export class ZooState {
   async download(modelId: string): Promise<void> {
     try {
       const record = await getModel(modelId);
-      saveBlob(new Blob([record.bytes], { type: 'application/octet-stream' }), modelFileName(record.name, record.id, !!record.origin));
+      saveBlob(new Blob([record.bytes], { type: 'application/octet-stream' }), modelNames.modelFileName(record.name, record.id, !!record.origin));
     } catch (e) {
       this.error = toUiError(e);
     }

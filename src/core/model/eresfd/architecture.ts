@@ -136,3 +136,10 @@ export function convMacs(spec: ConvSpec, height: number, width: number, inChanne
 export function totalMacs(height: number, width: number): number {
   return CONVS.reduce((s, c) => s + convMacs(c, height, width), 0);
 }
+
+const BUFFER_SUFFIXES = ['.running_mean', '.running_var', '.num_batches_tracked'];
+
+/** A learned parameter of the state dict, not a BN buffer (running statistics, batch counter). */
+export function isParameterKey(key: string): boolean {
+  return !BUFFER_SUFFIXES.some((s) => key.endsWith(s));
+}

@@ -71,6 +71,16 @@ export function foldConv(sd: StateDict, spec: ConvSpec): { filter: Float32Array;
   return { filter: flushDenormals(toHwio(w, spec, scale)), bias: flushDenormals(bias) };
 }
 
+/** BN-folded convs of the whole network: HWIO filter [k, k, in, out] and bias, bit-identical to the dense model's. */
+export type FoldedNetwork = Map<string, { filter: Float32Array; bias: Float32Array }>;
+
+/** Every conv folded as the dense model folds it; channel analysis and compaction start from this. */
+export function foldNetwork(stateDict: StateDict): FoldedNetwork {
+  const out: FoldedNetwork = new Map();
+  for (const spec of CONVS) out.set(spec.name, foldConv(stateDict, spec));
+  return out;
+}
+
 export function createEResFD(stateDict: StateDict): EResFDModel {
   const folded = new Map<string, FoldedConv>();
   for (const spec of CONVS) {

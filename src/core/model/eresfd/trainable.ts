@@ -7,11 +7,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { HostTensor, StateDict } from '../../types.ts';
-import { CONVS, type ConvSpec } from './architecture.ts';
+import { CONVS, isParameterKey, type ConvSpec } from './architecture.ts';
 import { BN_EPS, BN_MOMENTUM } from './constants.ts';
 import { convPad, toHwio } from './eresfd.ts';
 import { runGraph, type GraphOptions, type GraphOutput, type LayerOps } from './graph.ts';
-import { isParameterKey } from './describe-model.ts';
 import { batchNormTrain } from './batch-norm-train.ts';
 import { flushDenormalsTf } from '../../util/denormals.ts';
 

@@ -5,7 +5,7 @@
  * Pixel-level damage inside the entropy-coded data is found only when the image is decoded (the
  * evaluation then fails with IMAGE_DECODE naming the image).
  */
-import { StudioError } from '../../../core/index.ts';
+import { StudioError } from '../../../core/data/index.ts';
 
 /** Bytes after the EOI marker that are tolerated (some encoders pad the file). */
 const EOI_SEARCH = 64;

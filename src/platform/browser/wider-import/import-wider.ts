@@ -10,7 +10,7 @@
  *    one's JPEG structure and write them in transactional batches tagged with the import id;
  * 4. write the dataset records last (one transaction). Any failure or cancel deletes the batches.
  */
-import { StudioError, imageKeyFromPath, selectSubset, widerImageKey, WIDER_SETTINGS, type WiderEntry, type WiderGtImage, type WiderSetting } from '../../../core/index.ts';
+import { StudioError, wider, widerImageKey, type WiderEntry, type WiderGtImage, type WiderSetting } from '../../../core/data/index.ts';
 import {
   FACE_FIELDS,
   sha256Hex,
@@ -185,7 +185,7 @@ async function planSplit(prepared: PreparedWider, split: WiderSplit, choice: Sub
   if (size !== 'all' && (!Number.isInteger(size) || size < 1)) throw new StudioError('CONFIG_INVALID', `The ${split} subset size must be a whole number ≥ 1 or "all", got ${String(choice.size)}.`);
   if (!Number.isInteger(choice.seed)) throw new StudioError('CONFIG_INVALID', `The subset seed must be a whole number, got ${choice.seed}.`);
   const indexOf = new Map(entries.map((e, i) => [e, i]));
-  const subset = selectSubset(entries, { size, seed: choice.seed });
+  const subset = wider.selectSubset(entries, { size, seed: choice.seed });
 
   const gt = split === 'val' ? prepared.groundTruth : null;
   const gtByKey = new Map<string, { order: number; image: WiderGtImage }>();
@@ -199,7 +199,7 @@ async function planSplit(prepared: PreparedWider, split: WiderSplit, choice: Sub
   const notInGt: string[] = [];
   const selected: SplitWork['selected'] = [];
   for (const entry of subset) {
-    const key = imageKeyFromPath(entry.path);
+    const key = wider.imageKeyFromPath(entry.path);
     const item = found.get(key);
     if (!item) {
       missing.push(entry.path);
@@ -280,7 +280,7 @@ function datasetRecord(
     const faces = { easy: 0, medium: 0, hard: 0 } as Record<WiderSetting, number>;
     const images = { easy: 0, medium: 0, hard: 0 } as Record<WiderSetting, number>;
     for (const s of w.selected) {
-      for (const setting of WIDER_SETTINGS) {
+      for (const setting of wider.WIDER_SETTINGS) {
         const n = s.gt?.image[setting].length ?? 0;
         faces[setting] += n;
         if (n > 0) images[setting]++;

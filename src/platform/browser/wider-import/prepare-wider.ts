@@ -5,13 +5,10 @@
  */
 import {
   StudioError,
-  imageKeyFromPath,
-  parseBbxGt,
-  readWiderGroundTruth,
-  WIDER_SETTINGS,
+  wider,
   type WiderEntry,
   type WiderGroundTruth,
-} from '../../../core/index.ts';
+} from '../../../core/data/index.ts';
 import { sha256Hex, type WiderSplit } from '../idb-store.ts';
 import {
   GT_FILE_NAMES,
@@ -81,7 +78,7 @@ export async function prepareWider(sources: readonly ImportSource[], signal?: Ab
       } catch {
         throw new StudioError('DATASET_FORMAT', `${describeItem(annotation)} is not a text file.`);
       }
-      entries = parseBbxGt(text, { fileName: describeItem(annotation) });
+      entries = wider.parseBbxGt(text, { fileName: describeItem(annotation) });
     }
     splits[split] = { split, annotation, text, entries };
   }
@@ -91,13 +88,13 @@ export async function prepareWider(sources: readonly ImportSource[], signal?: Ab
   let groundTruthDigest = '';
   const given = (Object.keys(gtItems) as GtFileName[]).filter((k) => gtItems[k]);
   if (given.length > 0) {
-    const missing = WIDER_SETTINGS.filter((s) => !gtItems[s]).map((s) => GT_FILE_NAMES[s]);
+    const missing = wider.WIDER_SETTINGS.filter((s) => !gtItems[s]).map((s) => GT_FILE_NAMES[s]);
     if (missing.length > 0) {
       throw new StudioError('MAT_FORMAT', `The val ground truth is incomplete: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing (the eval_tools/ground_truth folder holds all four .mat files).`);
     }
     const read = async (k: GtFileName) => (gtItems[k] ? readCatalogItem(gtItems[k], signal) : undefined);
     const [faceVal, easy, medium, hard] = await Promise.all((['faceVal', 'easy', 'medium', 'hard'] as const).map(read));
-    groundTruth = readWiderGroundTruth({ faceVal, easy: easy!, medium: medium!, hard: hard! });
+    groundTruth = wider.readWiderGroundTruth({ faceVal, easy: easy!, medium: medium!, hard: hard! });
     const digests = await Promise.all([faceVal, easy, medium, hard].map((b) => (b ? sha256Hex(b as Uint8Array<ArrayBuffer>) : '')));
     groundTruthDigest = await sha256Hex(new TextEncoder().encode(digests.join(',')));
   }
@@ -111,7 +108,7 @@ export function describePrepared(prepared: PreparedWider): WiderInspection {
     const { annotation, entries } = prepared.splits[split];
     const found = prepared.catalog.images[split];
     if (!annotation && found.size === 0) continue;
-    const missing = entries.filter((e) => !found.has(imageKeyFromPath(e.path)));
+    const missing = entries.filter((e) => !found.has(wider.imageKeyFromPath(e.path)));
     splits.push({
       split,
       annotation: annotation ? describeItem(annotation) : null,

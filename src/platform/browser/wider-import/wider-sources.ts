@@ -8,7 +8,7 @@
  *   `…/wider_{face,easy,medium,hard}_val.mat`.
  * Zips are indexed from their central directory only; nothing is read here but that.
  */
-import { StudioError, widerImageKey } from '../../../core/index.ts';
+import { StudioError, widerImageKey } from '../../../core/data/index.ts';
 import type { WiderSplit } from '../idb-store.ts';
 import { readEntry } from './zip-extract.ts';
 import { readZipIndex, type ZipIndex } from './zip-index.ts';

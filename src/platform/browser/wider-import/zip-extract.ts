@@ -5,7 +5,7 @@
  * fields). Memory stays at one run plus its inflated entries, whatever the archive's size.
  */
 import { Unzip, UnzipInflate } from 'fflate';
-import { INPUT_LIMITS, StudioError, inflateAllowance } from '../../../core/index.ts';
+import { INPUT_LIMITS, StudioError, inflateAllowance } from '../../../core/data/index.ts';
 import { entryEnd, type ZipIndex } from './zip-index.ts';
 
 export interface ExtractOptions {

@@ -3,7 +3,7 @@
  * locator and record, central directory; PKWARE APPNOTE 4.3.6–4.3.16) with `Blob.slice()` reads:
  * a 1–2 GB WIDER FACE archive is never loaded, only its last bytes and, later, the entries wanted.
  */
-import { StudioError } from '../../../core/index.ts';
+import { StudioError } from '../../../core/data/index.ts';
 
 export interface ZipEntryInfo {
   /** Path inside the archive, `/`-separated (directories end with `/`). */

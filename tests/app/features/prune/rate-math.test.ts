@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CODE_GROUPING, FINE_GROUPING, PRUNABLE_MODULES, RELEASED_GROUPING } from '../../../../src/core/index.ts';
+import { CODE_GROUPING, FINE_GROUPING, PRUNABLE_MODULES, RELEASED_GROUPING } from '../../../../src/core/prune/layer-groups.ts';
 import { parseRates } from '../../../../src/cli/commands/fpgm.ts';
 import { carryRates, fromPercent, groupColor, toPercent } from '../../../../src/app/features/prune/rate-math.ts';
 import { moduleLabel, networkLayout } from '../../../../src/app/features/prune/network-layout.ts';

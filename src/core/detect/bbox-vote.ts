@@ -13,7 +13,7 @@
  * - A degenerate first row whose IoU with itself is below 0.3 (non-positive area) would never be
  *   removed and the reference would loop forever; here it is dropped as a singleton.
  */
-import { pairwiseSum } from './pairwise-sum.ts';
+import { pairwiseSum } from '../util/pairwise-sum.ts';
 
 export const BBOX_VOTE_IOU = 0.3;
 export const BBOX_VOTE_KEEP = 750;

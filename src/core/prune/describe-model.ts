@@ -2,15 +2,9 @@
  * Model card numbers: unique parameters, zero-parameter sparsity exactly as `utilities.calc_sparsity`
  * (SPEC §3.4: every parameter incl. BN and heads, buffers excluded), per-group counts and MACs.
  */
-import type { ModelInfo, StateDict } from '../../types.ts';
-import { CODE_GROUPING, groupIndexOfKey, type Grouping } from '../../prune/layer-groups.ts';
-import { totalMacs } from './architecture.ts';
-
-const BUFFER_SUFFIXES = ['.running_mean', '.running_var', '.num_batches_tracked'];
-
-export function isParameterKey(key: string): boolean {
-  return !BUFFER_SUFFIXES.some((s) => key.endsWith(s));
-}
+import type { ModelInfo, StateDict } from '../types.ts';
+import { CODE_GROUPING, groupIndexOfKey, type Grouping } from './layer-groups.ts';
+import { isParameterKey, totalMacs } from '../model/eresfd/architecture.ts';
 
 export function describeModel(stateDict: StateDict, grouping: Grouping = CODE_GROUPING): ModelInfo {
   const groups = grouping.groups.map((g) => ({ name: g.name, parameters: 0, zeros: 0 }));

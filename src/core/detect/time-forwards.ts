@@ -7,8 +7,8 @@
  * drift of a shared machine hits all alike. Each forward runs in tf.tidy: nothing leaks between calls.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { FaceModel } from '../detect/detect-faces.ts';
-import { rampInput } from '../compact/verify.ts';
+import type { FaceModel } from './detect-faces.ts';
+import { rampInput } from '../image/ramp-image.ts';
 
 export interface TimeForwardsOptions {
   /** Timed rounds (each model once per round). */

@@ -13,7 +13,7 @@ import { HAS_SHARED, readShared, sharedPath } from '../../helpers/shared.ts';
 import { useBackend } from '../../helpers/backends.ts';
 import { readCheckpoint } from '../../../src/core/checkpoint/index.ts';
 import { createMemoryRunStore, type RunStore } from '../../../src/core/pipeline/run-store.ts';
-import { FINAL_TRAINING_TAG, runTraining, validateTrainingRunConfig, type TrainingRunConfig, type TrainingRunState } from '../../../src/core/train/run-training.ts';
+import { FINAL_TRAINING_TAG, runTraining, validateTrainingRunConfig, type TrainingRunConfig, type TrainingRunState } from '../../../src/core/pipeline/run-training.ts';
 import { isStudioError } from '../../../src/core/errors.ts';
 import type { StateDict } from '../../../src/core/types.ts';
 import type { AdamState } from '../../../src/core/train/adam.ts';

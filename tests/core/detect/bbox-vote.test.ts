@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bboxVote } from '../../../src/core/eval/bbox-vote.ts';
+import { bboxVote } from '../../../src/core/detect/bbox-vote.ts';
 
 describe('bboxVote (wider_test.py bbox_vote)', () => {
   it('merges overlapping boxes into a score-weighted mean with the max score and drops singletons', () => {

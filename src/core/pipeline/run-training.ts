@@ -12,10 +12,10 @@
 import { StudioError } from '../errors.ts';
 import type { StateDict } from '../types.ts';
 import { createTrainableEResFD } from '../model/eresfd/trainable.ts';
-import { checkRunRecord, type RunStore } from '../pipeline/run-store.ts';
-import type { SampleSource } from './sample-source.ts';
-import type { AdamState } from './adam.ts';
-import { createTrainer, validateTrainConfig, type EpochRecord, type StepProgress } from './trainer.ts';
+import { checkRunRecord, type RunStore } from './run-store.ts';
+import type { SampleSource } from '../train/sample-source.ts';
+import type { AdamState } from '../train/adam.ts';
+import { createTrainer, validateTrainConfig, type EpochRecord, type StepProgress } from '../train/trainer.ts';
 
 export interface TrainingRunConfig {
   /** Epochs to train in total (a resumed run trains the remaining ones). */
