@@ -11,6 +11,16 @@
 import { StudioError } from '../errors.ts';
 import { INPUT_LIMITS } from '../limits.ts';
 import { inflateBounded } from '../util/inflate.ts';
+import {
+  CENTRAL_HEADER_SIZE,
+  EOCD_SIZE,
+  findEndRecord,
+  parseCentralDirectory,
+  readEndRecord,
+  readZip64EndRecord,
+  ZIP64_EOCD_SIZE,
+  ZIP64_LOCATOR_SIZE,
+} from '../util/zip-directory.ts';
 
 const SIG_LOCAL = 0x04034b50;
 const SIG_CENTRAL = 0x02014b50;
@@ -19,12 +29,7 @@ const SIG_EOCD = 0x06054b50;
 const SIG_ZIP64_EOCD = 0x06064b50;
 const SIG_ZIP64_LOCATOR = 0x07064b50;
 const LOCAL_HEADER_SIZE = 30;
-const CENTRAL_HEADER_SIZE = 46;
-const EOCD_SIZE = 22;
-const ZIP64_EOCD_SIZE = 56;
-const ZIP64_LOCATOR_SIZE = 20;
 const DESCRIPTOR_SIZE = 16;
-const MAX_COMMENT = 0xffff;
 /** PyTorch aligns every record so tensors can be mmapped / viewed in place (`kFieldAlignment`). */
 export const TORCH_RECORD_ALIGNMENT = 64;
 
@@ -94,27 +99,6 @@ function hex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(' ');
 }
 
-/** Reads a u64 that must fit a JS number exactly (archives in a browser are far below 2^53). */
-function u64(dv: DataView, at: number, what: string): number {
-  const v = dv.getBigUint64(at, true);
-  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw corrupt(`zip64 ${what} ${v} is out of range`);
-  return Number(v);
-}
-
-function findEocd(bytes: Uint8Array, dv: DataView): number {
-  const last = bytes.length - EOCD_SIZE;
-  const first = Math.max(0, last - MAX_COMMENT);
-  // Prefer a record whose comment length reaches exactly the end of the file: a signature
-  // occurring by chance inside stored tensor bytes would not.
-  let loose = -1;
-  for (let i = last; i >= first; i--) {
-    if (bytes[i] !== 0x50 || dv.getUint32(i, true) !== SIG_EOCD) continue;
-    if (i + EOCD_SIZE + dv.getUint16(i + 20, true) === bytes.length) return i;
-    if (loose < 0) loose = i;
-  }
-  return loose;
-}
-
 /**
  * Parses the central directory of a zip archive. Entry bytes are not touched until
  * {@link readZipEntry}, which checks the CRC.
@@ -129,63 +113,28 @@ export function readZip(bytes: Uint8Array): ZipArchive {
       `Not a zip archive (starts with ${hex(bytes.subarray(0, 4))}, expected 50 4b 03 04).`,
     );
   }
-  const eocd = bytes.length >= EOCD_SIZE ? findEocd(bytes, dv) : -1;
+  const fail = (why: string): never => {
+    throw corrupt(`The zip archive is damaged: ${why}.`);
+  };
+  const eocd = bytes.length >= EOCD_SIZE ? findEndRecord(dv) : -1;
   if (eocd < 0) {
     throw corrupt(`The zip archive is truncated: no end-of-central-directory record in its ${bytes.length} bytes.`);
   }
-  let count = dv.getUint16(eocd + 10, true);
-  let cdSize = dv.getUint32(eocd + 12, true);
-  let cdOffset = dv.getUint32(eocd + 16, true);
-  // PyTorch (miniz with MZ_ZIP_FLAG_WRITE_ZIP64) always writes the zip64 records; when present
-  // they are authoritative, and required once a field overflows (0xFFFF / 0xFFFFFFFF).
-  const loc = eocd - ZIP64_LOCATOR_SIZE;
-  if (loc >= 0 && dv.getUint32(loc, true) === SIG_ZIP64_LOCATOR) {
-    const z = u64(dv, loc + 8, 'end record offset');
-    if (z + ZIP64_EOCD_SIZE > loc || dv.getUint32(z, true) !== SIG_ZIP64_EOCD) {
-      throw corrupt(`Bad zip64 end-of-central-directory offset ${z}.`);
-    }
-    count = u64(dv, z + 32, 'entry count');
-    cdSize = u64(dv, z + 40, 'central directory size');
-    cdOffset = u64(dv, z + 48, 'central directory offset');
-  } else if (count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff) {
-    throw corrupt('The zip archive needs zip64 records but has none.');
+  const end = readEndRecord(dv, eocd, fail);
+  let { count, size: cdSize, offset: cdOffset } = end;
+  if (end.zip64RecordOffset !== null) {
+    const z = end.zip64RecordOffset;
+    if (z + ZIP64_EOCD_SIZE > eocd - ZIP64_LOCATOR_SIZE) throw corrupt(`Bad zip64 end-of-central-directory offset ${z}.`);
+    ({ count, size: cdSize, offset: cdOffset } = readZip64EndRecord(new DataView(bytes.buffer, bytes.byteOffset + z, ZIP64_EOCD_SIZE), fail));
   }
   if (cdOffset + cdSize > bytes.length || cdOffset + cdSize > eocd) {
     throw corrupt(`Central directory (offset ${cdOffset}, ${cdSize} bytes) lies outside the ${bytes.length}-byte file.`);
   }
 
-  const names = new TextDecoder('utf-8');
+  const directory = new DataView(bytes.buffer, bytes.byteOffset + cdOffset, cdSize);
   const entries: ZipEntry[] = [];
   const byName = new Map<string, ZipEntry>();
-  let p = cdOffset;
-  for (let i = 0; i < count; i++) {
-    if (p + CENTRAL_HEADER_SIZE > cdOffset + cdSize || dv.getUint32(p, true) !== SIG_CENTRAL) {
-      throw corrupt(`Central directory entry ${i} at offset ${p} is damaged.`);
-    }
-    const flags = dv.getUint16(p + 8, true);
-    const method = dv.getUint16(p + 10, true);
-    const crc = dv.getUint32(p + 16, true);
-    let compressedSize = dv.getUint32(p + 20, true);
-    let size = dv.getUint32(p + 24, true);
-    const nameLen = dv.getUint16(p + 28, true);
-    const extraLen = dv.getUint16(p + 30, true);
-    const commentLen = dv.getUint16(p + 32, true);
-    let localHeaderOffset = dv.getUint32(p + 42, true);
-    const end = p + CENTRAL_HEADER_SIZE + nameLen + extraLen + commentLen;
-    if (end > cdOffset + cdSize) throw corrupt(`Central directory entry ${i} overruns the directory.`);
-    const name = names.decode(bytes.subarray(p + CENTRAL_HEADER_SIZE, p + CENTRAL_HEADER_SIZE + nameLen));
-    // zip64 extended information: only the overflowing fields are present, in this fixed order.
-    for (let e = p + CENTRAL_HEADER_SIZE + nameLen; e + 4 <= p + CENTRAL_HEADER_SIZE + nameLen + extraLen; ) {
-      const id = dv.getUint16(e, true);
-      const len = dv.getUint16(e + 2, true);
-      if (id === 0x0001) {
-        let q = e + 4;
-        if (size === 0xffffffff) { size = u64(dv, q, 'size'); q += 8; }
-        if (compressedSize === 0xffffffff) { compressedSize = u64(dv, q, 'compressed size'); q += 8; }
-        if (localHeaderOffset === 0xffffffff) { localHeaderOffset = u64(dv, q, 'header offset'); q += 8; }
-      }
-      e += 4 + len;
-    }
+  for (const { name, method, flags, crc32: crc, compressedSize, size, localHeaderOffset } of parseCentralDirectory(directory, count, fail)) {
     if (flags & 1) throw new StudioError('CHECKPOINT_UNSUPPORTED', `Zip entry ${name} is encrypted.`);
     if (localHeaderOffset + LOCAL_HEADER_SIZE > cdOffset || dv.getUint32(localHeaderOffset, true) !== SIG_LOCAL) {
       throw corrupt(`Zip entry ${name}: bad local header offset ${localHeaderOffset}.`);
@@ -198,7 +147,6 @@ export function readZip(bytes: Uint8Array): ZipArchive {
     const entry: ZipEntry = { name, method, flags, crc32: crc, compressedSize, size, localHeaderOffset, dataOffset };
     entries.push(entry);
     if (!byName.has(name)) byName.set(name, entry);
-    p = end;
   }
   return { bytes, entries, byName };
 }

@@ -71,6 +71,8 @@ export { widerImageKey, type WiderGroundTruth, type WiderGtImage, type WiderGtFi
 export type { SelectSubsetOptions } from '../dataset/select-subset.ts';
 /** Image headers (size, EXIF orientation) read before decoding, and the size check. */
 export * as imageHeader from '../image/image-header.ts';
+/** The zip central-directory reader shared by the checkpoint reader and the WIDER importer (TF-free). */
+export * as zipDirectory from '../util/zip-directory.ts';
 export type { ImageHeader, ExifOrientation } from '../image/image-header.ts';
 export {
   evaluateWider,

@@ -7,17 +7,15 @@
 import * as Comlink from 'comlink';
 import type { Detection, DetectResult } from '../../../core/data/index.ts';
 import type { ComputeClient } from '../../compute-client.ts';
-import { isAbortError, toUiError, type UiError } from '../../ui-error.ts';
+import { CameraSource } from '../../components/CameraSource/index.ts';
+import { toUiError, type UiError } from '../../ui-error.ts';
 import { getModel, type StoredModelSummary } from '../../../platform/browser/idb-store.ts';
-import { createFrameGrabber, decodeImage, type RgbaFrame } from '../../../platform/browser/image-decoder.ts';
+import { decodeImage, type RgbaFrame } from '../../../platform/browser/image-decoder.ts';
 import type { SlotInfo, SlotKey } from '../../../../workers/features/index.ts';
 import { DEFAULT_SCORE_THRESHOLD, visibleDetections } from '../detect/detect-state.svelte.ts';
 
 /** Timings average over the last this many frames. */
 const WINDOW = 10;
-
-const CAMERA_HINT =
-  'Allow camera access for this page in the browser settings, and check that no other program is using the camera.';
 
 export const PANES: readonly SlotKey[] = ['a', 'b'];
 
@@ -73,28 +71,27 @@ export class CompareState {
   imageName = $state('');
   detecting = $state(false);
   error = $state.raw<UiError | null>(null);
-  // Camera.
-  stream = $state.raw<MediaStream | null>(null);
-  starting = $state(false);
-  /** Frame pairs completed per second (both models on one frame). */
-  pairFps = $state(0);
-  frames = $state(0);
-  dropped = $state(0);
-
-  running = $derived(this.stream !== null);
+  /** The camera; its fps counts frame pairs (both models on one frame). */
+  readonly camera: CameraSource;
   ready = $derived(this.panes.a.info !== null && this.panes.b.info !== null && !this.panes.a.loading && !this.panes.b.loading);
 
   readonly #client: ComputeClient;
   #frame: RgbaFrame | null = null;
-  readonly #grab = createFrameGrabber();
-  #video: HTMLVideoElement | null = null;
-  #abort: AbortController | null = null;
-  #inFlight = false;
-  #completions: number[] = [];
-  #frameCallback = 0;
 
   constructor(client: ComputeClient) {
     this.#client = client;
+    this.camera = new CameraSource({
+      detect: async (frame, signal) => {
+        const results = await client.call((api) => api.detectSlots(Comlink.transfer(frame, [frame.data.buffer as ArrayBuffer]), [...PANES]), { signal });
+        if (!signal.aborted) for (const r of results) this.panes[r.slot].record(r);
+      },
+      // Frames arriving while a pane is (re)loading its model are skipped.
+      canDetect: () => this.ready,
+      onstart: () => {
+        for (const k of PANES) this.panes[k].resetTimes();
+      },
+      onerror: (error) => (this.error = error),
+    });
   }
 
   visible(key: SlotKey): Detection[] {
@@ -172,86 +169,13 @@ export class CompareState {
     }
   }
 
-  async startCamera(video: HTMLVideoElement): Promise<void> {
-    if (this.stream || this.starting) return;
+  startCamera(video: HTMLVideoElement): Promise<void> {
     this.error = null;
-    this.starting = true;
-    try {
-      const stream = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 640 }, height: { ideal: 480 }, facingMode: 'user' }, audio: false });
-      video.srcObject = stream;
-      await video.play();
-      this.#video = video;
-      this.#abort = new AbortController();
-      this.#completions = [];
-      this.frames = 0;
-      this.dropped = 0;
-      this.pairFps = 0;
-      for (const k of PANES) this.panes[k].resetTimes();
-      this.stream = stream;
-      this.#schedule();
-    } catch (e) {
-      this.error = toUiError(e, CAMERA_HINT);
-    } finally {
-      this.starting = false;
-    }
-  }
-
-  stopCamera(): void {
-    this.#abort?.abort();
-    this.#abort = null;
-    if (this.#video) {
-      if (this.#frameCallback && 'cancelVideoFrameCallback' in this.#video) this.#video.cancelVideoFrameCallback(this.#frameCallback);
-      this.#video.srcObject = null;
-    }
-    this.#video = null;
-    this.stream?.getTracks().forEach((t) => t.stop());
-    this.stream = null;
-    this.pairFps = 0;
-  }
-
-  #schedule(): void {
-    const video = this.#video;
-    if (!video) return;
-    if ('requestVideoFrameCallback' in video) this.#frameCallback = video.requestVideoFrameCallback(() => this.#onFrame());
-    else requestAnimationFrame(() => this.#onFrame());
-  }
-
-  #onFrame(): void {
-    const video = this.#video;
-    const signal = this.#abort?.signal;
-    if (!video || !signal || signal.aborted) return;
-    if (this.#inFlight || !this.ready) {
-      this.dropped++;
-    } else {
-      const frame = this.#grab(video);
-      if (frame) void this.#detectFrame(frame, signal);
-    }
-    this.#schedule();
-  }
-
-  async #detectFrame(frame: RgbaFrame, signal: AbortSignal): Promise<void> {
-    this.#inFlight = true;
-    try {
-      const results = await this.#client.call((api) => api.detectSlots(Comlink.transfer(frame, [frame.data.buffer as ArrayBuffer]), [...PANES]), { signal });
-      if (signal.aborted) return;
-      for (const r of results) this.panes[r.slot].record(r);
-      this.frames++;
-      const now = performance.now();
-      const times = [...this.#completions.slice(1 - WINDOW), now];
-      this.#completions = times;
-      if (times.length >= 2) this.pairFps = ((times.length - 1) * 1000) / (now - times[0]!);
-    } catch (e) {
-      if (!isAbortError(e) && !signal.aborted) {
-        this.error = toUiError(e);
-        this.stopCamera();
-      }
-    } finally {
-      this.#inFlight = false;
-    }
+    return this.camera.start(video);
   }
 
   dispose(): void {
-    this.stopCamera();
+    this.camera.stop();
     this.bitmap?.close();
     this.bitmap = null;
     this.#frame = null;

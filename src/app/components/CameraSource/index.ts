@@ -1,0 +1,1 @@
+export { CameraSource, type CameraSourceOptions } from './camera-source.svelte.ts';
