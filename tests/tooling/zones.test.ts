@@ -88,12 +88,12 @@ describe('zone boundaries', () => {
       };
     }
 
-    it('src/app may use the core entries but not TF.js or core internals', { timeout: TIMEOUT_MS }, async () => {
+    it('src/app may use the TF-free core entry but not TF.js, the compute entry or core internals', { timeout: TIMEOUT_MS }, async () => {
       const clean = await lint(
         'src/app/features/__zone-fixture__.ts',
         [
           "import { formatMs } from '../format.ts';",
-          "import type { PipelineConfig } from '../../core/index.ts';",
+          "import type { PipelineConfig } from '../../core/data/index.ts';",
           "import { GROUPINGS } from '../../core/data/index.ts';",
           "import * as Comlink from 'comlink';",
           'export { formatMs, GROUPINGS, Comlink };',
@@ -108,21 +108,12 @@ describe('zone boundaries', () => {
       expect(tfCore.errors).toHaveLength(1);
 
       const internal = await lint('src/app/features/__zone-fixture__.ts', "import { StudioError } from '../../core/errors.ts';\nexport { StudioError };\n");
-      expect(internal.errors).toEqual([expect.stringMatching(/^no-restricted-imports: '\.\.\/\.\.\/core\/errors\.ts' import .*only through src\/core\/index\.ts/)]);
-    });
-
-    it('an allowlisted file keeps its known deep imports as warnings, and a new one is an error', { timeout: TIMEOUT_MS }, async () => {
-      const allowlist = JSON.parse(readFileSync(join(ROOT, 'eslint-boundary-allowlist.json'), 'utf8')).files as Record<string, string[]>;
-      const [file, specifiers] = Object.entries(allowlist)[0] ?? [];
-      // Once the allowlist is empty there is nothing left to check here.
-      if (!file) return;
-      const known = specifiers!.map((s, i) => `import * as known${i} from '${s}';`).join('\n');
-      const ok = await lint(file, `${known}\n`);
-      expect(ok.errors).toEqual([]);
-      expect(ok.warnings).toHaveLength(specifiers!.length);
-      const depth = file.split('/').length - 2; // src/app/a/b.ts → '../../' back to src/
-      const added = await lint(file, `${known}\nimport { INPUT_LIMITS } from '${'../'.repeat(depth)}core/limits.ts';\n`);
-      expect(added.errors).toEqual([expect.stringMatching(/core\/limits\.ts' import .*only through src\/core\/index\.ts/)]);
+      expect(internal.errors).toEqual([expect.stringMatching(/^no-restricted-imports: '\.\.\/\.\.\/core\/errors\.ts' import .*only through src\/core\/data\/index\.ts/)]);
+      // The compute entry loads TF.js: not for the UI thread either.
+      const compute = await lint('src/app/features/__zone-fixture__.ts', "import { createEResFD } from '../../core/index.ts';\nexport { createEResFD };\n");
+      expect(compute.errors).toHaveLength(1);
+      const data = await lint('src/app/features/__zone-fixture__.ts', "import { StudioError } from '../../core/data/index.ts';\nexport { StudioError };\n");
+      expect(data.errors).toEqual([]);
     });
 
     it('src/core imports no Node built-ins, browser-only packages or adapters', { timeout: TIMEOUT_MS }, async () => {
