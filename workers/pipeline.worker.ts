@@ -25,7 +25,7 @@ import {
   selectBackend,
   splitPool,
   StudioError,
-  subsetSource,
+  samples,
   trialsCsv,
   modelNames,
   runFile,
@@ -257,7 +257,7 @@ async function pipelineJob(runId: string, input: PipelineConfigInput | undefined
 async function trainingSources(datasetId: string, images: number, seed: number): Promise<{ train: SampleSource; val: SampleSource }> {
   const { source } = await datasetSampleSource(datasetId, { images, seed });
   const split = splitPool(source.size, 0.2, seed);
-  return { train: subsetSource(source, split.train), val: subsetSource(source, split.val) };
+  return { train: samples.subsetSource(source, split.train), val: samples.subsetSource(source, split.val) };
 }
 
 async function trainingJob(runId: string, request: TrainingRunRequest | undefined, signal: AbortSignal, emit: Emit): Promise<RunOutcome> {

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import '../../src/platform/node/backends.ts';
 import {
-  createFpgmPlanner, createRng, createSparsityPredictor, loadEResFDCheckpoint, selectBackend, splitPool, subsetSource, validatePipelineConfig, type PipelineConfig,
+  createFpgmPlanner, createRng, createSparsityPredictor, loadEResFDCheckpoint, selectBackend, splitPool, samples, validatePipelineConfig, type PipelineConfig,
 } from '../../src/core/index.ts';
 // The pipeline's trial function itself, by path: this benchmark measures it (an internal, like tests do).
 import { runTrial } from '../../src/core/pipeline/trial.ts';
@@ -50,7 +50,7 @@ async function main(): Promise<void> {
   const pretrained = loadEResFDCheckpoint(new Uint8Array(await readFile(a.model!))).stateDict;
   const pool = widerSampleSource(a.widerface!, 'train', await widerEntries(a.widerface!, { split: 'train', size: base.data.images, seed: base.seed }));
   const split = splitPool(pool.size, base.data.valFraction, base.seed);
-  const ctx = { pretrained, planner: createFpgmPlanner(pretrained), sparsityOf: createSparsityPredictor(pretrained), trainSet: subsetSource(pool, split.train), valSet: subsetSource(pool, split.val) };
+  const ctx = { pretrained, planner: createFpgmPlanner(pretrained), sparsityOf: createSparsityPredictor(pretrained), trainSet: samples.subsetSource(pool, split.train), valSet: samples.subsetSource(pool, split.val) };
   const rng = createRng(12345);
   const groups = base.grouping.groups.length;
   const rows: Array<{ rates: number[]; sparsity: number; epoch: number; adaptiveBn: number; plain: number; seconds: { epoch: number; adaptiveBn: number; plain: number } }> = [];

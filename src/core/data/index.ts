@@ -88,7 +88,9 @@ export {
   type WiderPredictions,
 } from '../eval/evaluate-wider.ts';
 export { parsePredictionTxt, type PredictionTxt } from '../eval/prediction-txt.ts';
-export { widerBoxes, subsetSource, type FaceSample, type SampleSource } from '../train/sample-source.ts';
+/** Training samples: WIDER boxes, subsets of a source, and their TF-free preparation (a worker can run it). */
+export * as samples from '../train/samples.ts';
+export type { FaceSample, SampleSource, PrepareSpec, PreparedSample, SamplePreparer } from '../train/sample-source.ts';
 
 // Plain data types declared next to compute code; type-only, so erased from the runtime graph.
 export type { WiderProtocol } from '../detect/wider-protocol.ts';

@@ -12,13 +12,14 @@ import { priorBoxes } from '../model/eresfd/priors.ts';
 import { normalizeImage } from '../image/normalize-image.ts';
 import { matchBatch } from '../loss/match.ts';
 import { multiboxLossFromMatch } from '../loss/multibox-loss.ts';
-import { augmentTrain, type TrainAugmentConfig } from '../augment/augment-train.ts';
+import type { TrainAugmentConfig } from '../augment/augment-train.ts';
 import { preprocessVal } from '../augment/preprocess-val.ts';
 import { createTorchAdam, type AdamState, type TorchAdam } from './adam.ts';
 import { createTrainStep, type StepDistillation, type TrainBatch } from './train-step.ts';
 import { createRng } from '../util/random.ts';
 import type { RgbImage } from '../types.ts';
-import type { SampleSource } from './sample-source.ts';
+import type { PreparedSample, SamplePreparer, SampleSource } from './sample-source.ts';
+import { inThreadPreparer, sampleSeed } from './sample-preparer.ts';
 import { StudioError } from '../errors.ts';
 
 export interface TrainConfig {
@@ -106,6 +107,12 @@ export interface TrainerHooks {
    * ('train') or a forward only ('forward': validation, BN re-estimation, the teacher).
    */
   onImages?: (kind: 'train' | 'forward', images: number) => void;
+  /**
+   * Where training samples are prepared (decode, augmentation, targets). Default: the training
+   * source's own `openPreparer` (e.g. a worker pool) if it has one, else on this thread. `'in-thread'`
+   * forces this thread. Either way the samples are the same bytes.
+   */
+  preparer?: SamplePreparer | 'in-thread';
 }
 
 export interface Trainer {
@@ -127,11 +134,6 @@ export interface Trainer {
 }
 
 const now = (): number => performance.now();
-
-/** Seed of one sample in one epoch: different per (seed, epoch, index), fixed across runs. */
-function sampleSeed(seed: number, epoch: number, index: number): number {
-  return (Math.imul(seed + 1, 0x9e3779b1) ^ Math.imul(epoch + 1, 0x85ebca6b) ^ Math.imul(index + 1, 0xc2b2ae35)) >>> 0;
-}
 
 function shuffled(n: number, seed: number): number[] {
   const rng = createRng(seed);
@@ -159,18 +161,11 @@ export function createTrainer(model: TrainableEResFD, train: SampleSource, val: 
 
   const lrAt = (epoch: number): number => cfg.lr * cfg.lrGamma ** cfg.lrMilestones.filter((m) => epoch >= m).length;
 
-  async function trainSample(index: number, epoch: number): Promise<{ image: RgbImage; targets: Float32Array }> {
-    // An image whose faces all leave the crop is redrawn, as the reference's loader does.
-    const rng = createRng(sampleSeed(cfg.seed, epoch, index));
-    const sample = await train.load(index);
-    for (let attempt = 0; attempt < 10; attempt++) {
-      const out = cfg.augment
-        ? augmentTrain(sample.image, sample.boxes, rng, { ...cfg.augmentConfig, size: cfg.size })
-        : preprocessVal(sample.image, sample.boxes, { size: cfg.size });
-      if (out.targets.length > 0) return out;
-    }
-    return trainSample((index + 1) % train.size, epoch);
-  }
+  const spec = { seed: cfg.seed, size: cfg.size, augment: cfg.augment, ...(cfg.augmentConfig ? { augmentConfig: cfg.augmentConfig } : {}) };
+  const preparer: SamplePreparer =
+    hooks.preparer === 'in-thread' ? inThreadPreparer(train, spec) : hooks.preparer ?? train.openPreparer?.(spec) ?? inThreadPreparer(train, spec);
+  const prefetch = Math.max(1, Math.floor(preparer.prefetchBatches ?? 1));
+  const trainSample = (index: number, epoch: number): Promise<PreparedSample> => preparer.prepare(index, epoch);
 
   async function buildBatch(samples: Array<Promise<{ image: RgbImage; targets: Float32Array }>>): Promise<TrainBatch> {
     const loaded = await Promise.all(samples);
@@ -230,14 +225,20 @@ export function createTrainer(model: TrainableEResFD, train: SampleSource, val: 
       const steps = Math.ceil(order.length / cfg.batchSize);
       let total: tf.Tensor1D | null = null;
       let images = 0;
-      // Prefetch: the next batch decodes and augments while the current step runs on the backend.
+      // Prefetch: the next batches are asked for before the current step runs, so a preparer off this
+      // thread (a worker pool) decodes and augments them during the step (`prefetch` batches ahead).
       const batchAt = (s: number) => buildBatch(order.slice(s * cfg.batchSize, (s + 1) * cfg.batchSize).map((i) => trainSample(i, epoch)));
-      let next = batchAt(0);
+      const queue: Array<Promise<TrainBatch>> = [];
+      let asked = 0;
+      const fill = () => {
+        while (asked < steps && queue.length < prefetch) queue.push(batchAt(asked++));
+      };
+      fill();
       try {
         for (let s = 0; s < steps; s++) {
           abortIfNeeded(hooks.signal);
-          const batch = await next;
-          if (s + 1 < steps) next = batchAt(s + 1);
+          const batch = await queue.shift()!;
+          fill();
           const pair = step(batch, hooks.afterStep);
           const prev: tf.Tensor1D | null = total;
           total = prev ? (tf.add(prev, pair) as tf.Tensor1D) : tf.clone(pair);
@@ -258,7 +259,7 @@ export function createTrainer(model: TrainableEResFD, train: SampleSource, val: 
       } catch (e) {
         // An abort mid-epoch (pause, cancel) must not leak the running loss sum.
         (total as tf.Tensor1D | null)?.dispose();
-        next.catch(() => {});
+        for (const pending of queue) pending.catch(() => {});
         throw e;
       }
       const sums = total ? ((await total.data()) as Float32Array) : Float32Array.of(NaN, NaN);
@@ -287,6 +288,7 @@ export function createTrainer(model: TrainableEResFD, train: SampleSource, val: 
     },
     dispose() {
       adam.dispose();
+      if (preparer !== hooks.preparer) preparer.dispose?.();
     },
   };
 }

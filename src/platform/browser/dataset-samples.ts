@@ -8,7 +8,7 @@
 import {
   wider,
   StudioError,
-  widerBoxes,
+  samples,
   widerImageKey,
   type FaceSample,
   type RgbImage,
@@ -63,7 +63,7 @@ function toRgb(width: number, height: number, rgba: Uint8ClampedArray): RgbImage
 export async function datasetSampleSource(datasetId: string, options: DatasetSampleOptions): Promise<DatasetSamples> {
   const dataset = await getDataset(datasetId);
   const usable = (await listDatasetImages(datasetId))
-    .map((image) => ({ image, event: image.event, boxes: widerBoxes(faceRows(image)) }))
+    .map((image) => ({ image, event: image.event, boxes: samples.widerBoxes(faceRows(image)) }))
     .filter((e) => e.boxes.length > 0);
   if (usable.length < 2) throw new StudioError('CONFIG_INVALID', `${datasetLabel(dataset)} has ${usable.length} image(s) with faces; training needs at least 2.`);
   const chosen = wider.selectSubset(usable, { size: options.images, seed: options.seed });

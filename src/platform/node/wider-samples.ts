@@ -9,7 +9,7 @@ import {
   isStudioError,
   imageHeader,
   wider,
-  widerBoxes,
+  samples,
   type FaceSample,
   type ImageHeader,
   type RgbImage,
@@ -115,7 +115,7 @@ export function widerSampleSource(dir: string, split: WiderSplit, entries: reado
           used += image.data.byteLength;
         }
       }
-      return { image, boxes: widerBoxes(entry.faces) };
+      return { image, boxes: samples.widerBoxes(entry.faces) };
     },
   };
 }

@@ -1,7 +1,8 @@
 /**
  * The training loop on the real EResFD: no tensor leak over 50 steps (the live-tensor count after step
  * 50 equals that after step 1), epochs are reproducible from their seed, and a frozen-parameter
- * trainer leaves those parameters bit-identical.
+ * trainer leaves those parameters bit-identical. A source's own preparer (issue 14: a worker pool) is
+ * used, kept `prefetchBatches` batches ahead of the step, and disposed with the trainer.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
@@ -11,6 +12,8 @@ import { readCheckpoint } from '../../../src/core/checkpoint/index.ts';
 import { createTrainableEResFD } from '../../../src/core/model/eresfd/trainable.ts';
 import { createTrainer } from '../../../src/core/train/trainer.ts';
 import type { StateDict } from '../../../src/core/types.ts';
+import { inThreadPreparer } from '../../../src/core/train/sample-preparer.ts';
+import type { SampleSource } from '../../../src/core/train/sample-source.ts';
 import { widerEntries, widerSampleSource } from '../../../src/platform/node/wider-samples.ts';
 
 describe.skipIf(!HAS_SHARED)('trainer on EResFD', () => {
@@ -53,5 +56,44 @@ describe.skipIf(!HAS_SHARED)('trainer on EResFD', () => {
     const f = await run(true);
     expect(w(f.after)).toEqual(w(sd));
     expect(Array.from(f.after.get('base.conv2.0.weight')!.data as Float32Array)).not.toEqual(Array.from(sd.get('base.conv2.0.weight')!.data as Float32Array));
+  });
+
+  it("prepares through the source's preparer, prefetchBatches ahead, and disposes it", async () => {
+    const model = createTrainableEResFD(sd);
+    const log: string[] = [];
+    let inFlight = 0, maxInFlight = 0, opened = 0, disposed = 0;
+    const source: SampleSource = {
+      size: pool.size,
+      load: (i) => pool.load(i),
+      openPreparer(spec) {
+        opened++;
+        const inner = inThreadPreparer(pool, spec);
+        return {
+          prefetchBatches: 2,
+          async prepare(index, epoch) {
+            log.push(`${epoch}:${index}`);
+            maxInFlight = Math.max(maxInFlight, ++inFlight);
+            try {
+              return await inner.prepare(index, epoch);
+            } finally {
+              inFlight--;
+            }
+          },
+          dispose: () => void disposed++,
+        };
+      },
+    };
+    const steps: number[] = [];
+    const trainer = createTrainer(model, source, pool, { size: 64, batchSize: 1 }, { onProgress: (p) => steps.push(p.step) });
+    const rec = await trainer.runEpoch(0);
+    expect(opened).toBe(1);
+    expect(log).toHaveLength(4);
+    // Batches of one image, two batches ahead: the step never waits alone on its own batch.
+    expect(maxInFlight).toBe(2);
+    expect(steps).toEqual([1, 2, 3, 4]);
+    expect(Number.isFinite(rec.trainLoss)).toBe(true);
+    trainer.dispose();
+    expect(disposed).toBe(1);
+    model.dispose();
   });
 });

@@ -1,0 +1,7 @@
+/**
+ * The `samples` namespace of the core's data entry: WIDER boxes, subsets of a source, and the TF-free
+ * preparation of a training sample (decode through the source, augmentation, targets), which a
+ * preparation worker runs off the training thread.
+ */
+export { widerBoxes, subsetSource } from './sample-source.ts';
+export { prepareTrainSample, inThreadPreparer, sampleSeed } from './sample-preparer.ts';
