@@ -20,15 +20,22 @@ const VERBS: Record<string, { run: Verb; help: string }> = {
   info: { run: info, help: 'info --model X.pth [--groups code|released|coarse|fine] [--json]' },
   fpgm: { run: fpgm, help: 'fpgm --model X.pth --rates r1,…,r6 [--groups code|released|coarse|fine] [--out Y.pth] [--json]' },
   detect: { run: detect, help: 'detect --model X.pth --image Y.jpg [--protocol single] [--threshold t] [--json]' },
-  train: { run: trainCommand, help: 'train --model X.pth --widerface DIR --epochs N --images K --size S --out Y.pth [--batch B] [--lr r] [--weight-decay w] [--val-images V] [--seed s] [--json]' },
-  prune: { run: pruneCommand, help: 'prune --model X.pth --widerface DIR --target T [--target-kind parameters|macs] [--groups code|released|coarse|fine] [--bo-init N] [--bo-iter M] [--images K] [--size S] [--batch B] [--sfp-epochs E] [--sfp-every k] [--finetune-epochs F] [--finetune-mode reference|masked] [--eval-images V] [--protocol single|full] [--seed s] [--run-dir D] [--run-id ID] [--recipe laptop|paper] [--trial-score epoch|adaptive-bn] [--bn-images N] [--distill W] [--recalibrate N] [--sfp-lr r] [--sfp-ramp E] [--finetune-lr r] [--finetune-step E] [--bo-batch q] [--bo-strategy constant-liar|kriging-believer] [--queue redis://HOST:PORT] [--targets t1,t2,…] --out Y.pth [--json]' },
+  train: { run: trainCommand, help: 'train --model X.pth --widerface DIR --epochs N --images K --size S --out Y.pth [--batch B] [--lr r] [--weight-decay w] [--val-images V] [--seed s] [--prep-workers N] [--json]' },
+  prune: { run: pruneCommand, help: 'prune --model X.pth --widerface DIR --target T [--target-kind parameters|macs] [--groups code|released|coarse|fine] [--bo-init N] [--bo-iter M] [--images K] [--size S] [--batch B] [--sfp-epochs E] [--sfp-every k] [--finetune-epochs F] [--finetune-mode reference|masked] [--eval-images V] [--protocol single|full] [--seed s] [--run-dir D] [--run-id ID] [--recipe laptop|paper] [--trial-score epoch|adaptive-bn] [--bn-images N] [--distill W] [--recalibrate N] [--sfp-lr r] [--sfp-ramp E] [--finetune-lr r] [--finetune-step E] [--bo-batch q] [--bo-strategy constant-liar|kriging-believer] [--queue redis://HOST:PORT] [--targets t1,t2,…] [--prep-workers N] --out Y.pth [--json]' },
   worker: { run: workerCommand, help: 'worker --queue redis://HOST:PORT --widerface DIR [--lock-ms N] [--max-trials N] [--json]' },
   eval: { run: evalCommand, help: 'eval (--model X.pth | --predictions DIR) --widerface DIR [--protocol single|full] [--save DIR] [--limit N] [--json]' },
   compact: { run: compact, help: 'compact --model X.pth --out DIR [--strategy carrier|bias-map|keep] [--format tfjs|onnx] [--dense] [--report] [--json]' },
 };
 
 function usage(): string {
-  return ['Usage: npm run cli -- <verb> [flags] [--debug]', '', ...Object.values(VERBS).map((v) => `  ${v.help}`)].join('\n');
+  return [
+    'Usage: npm run cli -- <verb> [flags] [--debug]',
+    '',
+    ...Object.values(VERBS).map((v) => `  ${v.help}`),
+    '',
+    '  --prep-workers N (train, prune): worker threads that prepare training batches (decode, augmentation) while',
+    '    the step runs; default cores − 1 (at least 1), 0 = on the training thread. The batches are the same either way.',
+  ].join('\n');
 }
 
 // --debug (or BFPGM_DEBUG=1) adds the stack to an error; without it a failure is one line and a hint.

@@ -75,6 +75,12 @@ export function parseFlags<const T extends Record<string, FlagSpec>>(argv: strin
 /** `--groups code|released|coarse|fine`, shared by the verbs that take a grouping. */
 export const GROUPS_FLAG = { type: 'string', default: 'code', choices: Object.keys(GROUPINGS) } as const satisfies FlagSpec;
 
+/**
+ * `--prep-workers N`: worker threads that prepare training batches (decode, augmentation) while the step
+ * runs; 0 prepares them on the training thread. Default: cores − 1, at least 1.
+ */
+export const PREP_WORKERS_FLAG = { type: 'int', min: 0, max: 64 } as const satisfies FlagSpec;
+
 export function groupingOf(id: string): Grouping {
   const g = findGrouping(id);
   if (!g) throw usage(`--groups must be one of ${Object.keys(GROUPINGS).join(', ')}, got "${id}"`);

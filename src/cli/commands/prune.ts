@@ -4,10 +4,11 @@
  *  [--finetune-epochs F] [--finetune-mode reference|masked] [--eval-images V] [--protocol single|full]
  *  [--seed s] [--run-dir D] [--run-id ID] [--recipe laptop|paper] [--trial-score epoch|adaptive-bn] [--bn-images N]
  *  [--distill W] [--recalibrate N] [--sfp-lr r] [--sfp-ramp E] [--finetune-lr r] [--finetune-step E]
- *  [--bo-batch q] [--bo-strategy constant-liar|kriging-believer] [--queue redis://HOST:PORT] [--targets t1,t2,…] --out Y.pth [--json]`
+ *  [--bo-batch q] [--bo-strategy constant-liar|kriging-believer] [--queue redis://HOST:PORT] [--targets t1,t2,…] [--prep-workers N] --out Y.pth [--json]`
  * The whole B-FPGM pipeline headless. Re-running with the same --run-dir/--run-id resumes a killed run.
  * --queue makes this process a coordinator whose BO trials run on `worker` processes (prune-queue.ts);
  * --targets runs one pipeline per target (a sweep; --out is then a folder) and writes the paper's table.
+ * --prep-workers N: worker threads preparing training batches beside the step (default cores − 1; 0 = in-thread).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -20,9 +21,10 @@ import { connectCoordinator } from './prune-queue.ts';
 import { selectNodeBackend } from '../../platform/node/backends.ts';
 import { createFsRunStore } from '../../platform/node/fs-run-store.ts';
 import { acquireRunLock } from '../../platform/node/run-lock.ts';
-import { widerEntries, widerSampleSource } from '../../platform/node/wider-samples.ts';
+import { widerEntries } from '../../platform/node/wider-samples.ts';
+import { widerTrainingSource } from '../../platform/node/prep-pool.ts';
 import { loadValImage, presentValImages, readValGroundTruth } from '../../platform/node/wider-folder.ts';
-import { checkOutputFile, GROUPS_FLAG, prepareOutputFolder, groupingOf, loadStateDict, parseFlags, print, requireFlag } from './common.ts';
+import { checkOutputFile, GROUPS_FLAG, prepareOutputFolder, groupingOf, loadStateDict, parseFlags, PREP_WORKERS_FLAG, print, requireFlag } from './common.ts';
 
 /** The flag of each pipeline setting, so a refused resume names what to repeat. */
 const FLAG_OF_SETTING: Record<string, string> = {
@@ -50,6 +52,7 @@ export async function pruneCommand(argv: string[]): Promise<void> {
     'bn-images': count(0), distill: { type: 'number', min: 0 }, recalibrate: count(0), 'sfp-lr': { type: 'number', min: 0 }, 'sfp-ramp': count(0),
     'finetune-lr': { type: 'number', min: 0 }, 'finetune-step': count(0),
     'bo-batch': count(1), 'bo-strategy': { type: 'string', choices: ['constant-liar', 'kriging-believer'] }, queue: { type: 'string' }, targets: { type: 'string' },
+    'prep-workers': PREP_WORKERS_FLAG,
   });
   const dir = requireFlag(flags, 'widerface');
   const out = requireFlag(flags, 'out');
@@ -95,7 +98,9 @@ export async function pruneCommand(argv: string[]): Promise<void> {
   const backend = await selectNodeBackend(flags.backend);
   let skippedBoxes = 0;
   const entries = await widerEntries(dir, { split: 'train', size: config.data.images, seed: config.seed, onSkippedBox: () => void skippedBoxes++ });
-  const pool = widerSampleSource(dir, 'train', entries);
+  // Training batches are prepared in worker threads (unless --prep-workers 0); BO trials on queue workers do not use them.
+  const training = widerTrainingSource({ dir, split: 'train', entries, workers: flags['prep-workers'] });
+  const pool = training.source;
   const gt = config.evaluate.images > 0 ? await readValGroundTruth(dir) : null;
   const evaluation = gt ? { gt, refs: await presentValImages(dir, gt), loadImage: loadValImage(dir) } : undefined;
   const coordinator = flags.queue ? await connectCoordinator(flags.queue, pretrained, entries) : null;
@@ -120,6 +125,7 @@ export async function pruneCommand(argv: string[]): Promise<void> {
     }
   } finally {
     await coordinator?.close();
+    await training.close();
   }
 
   async function pruneOnce(runInput: PipelineConfigInput, id: string, outPath: string) {

@@ -166,3 +166,12 @@ export function widerPrepPool(options: WiderPrepPoolOptions): WiderPrepPool {
     },
   };
 }
+
+/**
+ * A WIDER training source whose samples `workers` threads prepare (default `defaultPrepWorkers()`), or,
+ * with 0, the plain source preparing on the training thread. `close()` stops the pool, if any.
+ */
+export function widerTrainingSource(options: Omit<WiderPrepPoolOptions, 'workers'> & { workers?: number }): Pick<WiderPrepPool, 'source' | 'workers' | 'close'> {
+  if (options.workers === 0) return { source: widerSampleSource(options.dir, options.split, options.entries, options.cacheBytes), workers: 0, close: async () => {} };
+  return widerPrepPool(options);
+}
