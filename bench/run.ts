@@ -2,17 +2,22 @@
  * `npm run bench`: speed targets live here, not in timed tests. Prints medians and their ratio to the
  * reference PyTorch CPU figures measured on this machine (SPEC §10.2, golden/train_step README), in Node
  * (WASM, CPU backends) and in Debian's Chromium (WASM, WebGPU, WebGL) driven by Playwright.
- * Usage: npm run bench [-- --only node|browser|peers|outcome] [-- --quick] [-- --budgets 0.25,0.5,1 (outcome)] [-- --backend webgpu]
+ * Usage: npm run bench [-- --only node|browser|peers|outcome|train-prep] [-- --quick] [-- --budgets 0.25,0.5,1 (outcome)] [-- --backend webgpu]
+ * `--only train-prep` [-- --sizes 320,640] [-- --rounds R]: whole training epochs, batch preparation on the training
+ * thread vs in worker threads (issue 14), interleaved.
  * `--backend webgpu` runs the GPU report (bench/gpu/gpu-bench.ts) on WebGPU through Dawn instead.
  */
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import '../src/platform/node/backends.ts';
 import { benchForward, type ForwardBenchResult } from './forward-bench.ts';
-import { formatTrainBench, runTrainBench } from './train-bench.ts';
+import { formatTrainBench, formatTrainEpochBench, runTrainBench, runTrainEpochBench } from './train-bench.ts';
+import { widerPrepPool } from '../src/platform/node/prep-pool.ts';
+import { widerEntries, widerSampleSource } from '../src/platform/node/wider-samples.ts';
 import { formatCompactBench, runCompactBench } from './compact.bench.ts';
 import { runFpgmBench } from './fpgm.bench.ts';
 import { runSearchBench } from './search.bench.ts';
@@ -24,7 +29,7 @@ import { loadValImage, presentValImages, readValGroundTruth } from '../src/platf
 /** PyTorch CPU reference (SPEC §10.2): network only, 1 thread, 480×640; full test-phase forward incl. NMS. */
 export const REFERENCE = { forwardMs: 29.0, detectMs: 219.5 };
 
-const { values: args } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean' }, backend: { type: 'string' }, budgets: { type: 'string' } }, strict: false });
+const { values: args } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean' }, backend: { type: 'string' }, budgets: { type: 'string' }, sizes: { type: 'string' }, rounds: { type: 'string' } }, strict: false });
 const SHARED = process.env.BFPGM_SHARED ?? resolve(import.meta.dirname, '../../shared');
 const MODEL = resolve(SHARED, 'models/EResFD-original.pth');
 
@@ -53,6 +58,8 @@ async function nodeSection(model: Uint8Array): Promise<void> {
     console.log(formatTrainBench(await runTrainBench('wasm', { batch, size, steps: args.quick ? 3 : batch === 8 ? 7 : 15, model })));
   }
 
+  await trainPrepSection(model, [320]);
+
   console.log('\n## Compaction (issue 7), Node WASM, ms/frame at 480×640');
   const ckpt = (n: string) => ({ name: n, bytes: new Uint8Array(readFileSync(resolve(SHARED, 'models', n))) });
   console.log(formatCompactBench(await runCompactBench({
@@ -78,6 +85,29 @@ async function nodeSection(model: Uint8Array): Promise<void> {
   const secs = (performance.now() - t0) / 1000;
   detector.dispose();
   console.log(`${refs.length} images in ${secs.toFixed(1)} s (${(refs.length / secs).toFixed(2)} img/s, incl. JPEG decoding); AP easy ${ap.easy.toFixed(4)} medium ${ap.medium.toFixed(4)} hard ${ap.hard.toFixed(4)}`);
+}
+
+/** Issue 14: training epochs with batch preparation in-thread vs in a worker_threads pool (real WIDER images). */
+async function trainPrepSection(model: Uint8Array, sizes: number[]): Promise<void> {
+  const batch = 8;
+  const dir = resolve(SHARED, 'widerface');
+  const entries = await widerEntries(dir, { split: 'train', size: batch * (args.quick ? 2 : 4), seed: 0 });
+  const val = widerSampleSource(dir, 'val', await widerEntries(dir, { split: 'val', size: 1, seed: 0 }));
+  const pool = widerPrepPool({ dir, split: 'train', entries });
+  const cpuSeconds = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  };
+  const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+  console.log(`\n## Training epochs, Node WASM: batch preparation in-thread vs ${pool.workers} worker thread(s) (${availableParallelism()} cores, load average ${load()})`);
+  try {
+    for (const size of sizes) {
+      const rounds = typeof args.rounds === 'string' ? Number(args.rounds) : args.quick ? 2 : size > 320 ? 3 : 5;
+      console.log(formatTrainEpochBench(await runTrainEpochBench('wasm', { batch, size, train: pool.source, val, rounds, model, cpuSeconds }), `${pool.workers} worker(s)`) + `  [load average after: ${load()}]`);
+    }
+  } finally {
+    await pool.close();
+  }
 }
 
 async function browserSection(model: Uint8Array): Promise<void> {
@@ -150,6 +180,7 @@ async function main(): Promise<void> {
     return;
   }
   if (args.only === 'outcome') return outcomeSection();
+  if (args.only === 'train-prep') return trainPrepSection(model, typeof args.sizes === 'string' ? args.sizes.split(',').map(Number) : [320]);
   if (!args.only || args.only === 'peers') await peersSection(model);
   if (!args.only || args.only === 'node') await nodeSection(model);
   if (!args.only || args.only === 'browser') await browserSection(model);

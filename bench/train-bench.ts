@@ -5,9 +5,13 @@
  * measures (golden/train_step README §5: 8.3 images/s at 8×640², 21.8 at 2×320², one thread). The
  * host-side batch preparation the trainer adds per batch (SPEC §8 augmentation, normalisation) is
  * timed separately: in a worker or in Node it runs on the same thread as the step.
+ *
+ * `runTrainEpochBench` measures whole training epochs (the trainer, batch preparation included) with
+ * preparation on the training thread against the training source's own preparer (Node: a pool of
+ * worker_threads, issue 14), interleaved epoch by epoch so that a change in machine load hits both.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { createRng, createTrainableEResFD, loadEResFDCheckpoint, selectBackend, type BackendName, type RgbImage, type StateDict } from '../src/core/index.ts';
+import { createRng, createTrainableEResFD, createTrainer, loadEResFDCheckpoint, selectBackend, type BackendName, type RgbImage, type SampleSource, type StateDict } from '../src/core/index.ts';
 // Internals this benchmark measures, by path (like tests): they are not part of the core's public entries.
 import { EXPECTED_KEYS } from '../src/core/checkpoint/state-dict-map.ts';
 import { median } from '../src/core/detect/time-forwards.ts';
@@ -137,4 +141,73 @@ export function formatTrainBench(r: TrainBenchResult): string {
   const ref = TRAIN_REFERENCE[`${r.batch}x${r.size}`];
   const vs = ref ? ` (${(r.imagesPerSec / ref).toFixed(2)}× PyTorch ${ref} images/s)` : '';
   return `${r.backend.padEnd(7)} ${r.batch}×${r.size}²  ${r.imagesPerSec.toFixed(2)} images/s${vs}  step ${r.stepMs.toFixed(0)} ms (min ${r.stepMsMin.toFixed(0)}), batch prep ${r.prepMs.toFixed(0)} ms${r.kernelsPerStep === undefined ? '' : `, ${r.kernelsPerStep} kernels/step`}`;
+}
+
+export interface TrainEpochBenchOptions {
+  batch: number;
+  /** Input side S. */
+  size: number;
+  /** Training images; one epoch = ⌈images / batch⌉ steps. Must have its own `openPreparer`. */
+  train: SampleSource;
+  /** Validation source (its loss is computed after every epoch, outside the timed part). */
+  val: SampleSource;
+  /** Timed rounds; each trains one epoch per mode, the order alternating (AB, BA, …). */
+  rounds: number;
+  model?: Uint8Array;
+  /** CPU seconds this process has used, all threads (Node: process.cpuUsage); adds CPU/wall to the result. */
+  cpuSeconds?: () => number;
+}
+
+export interface TrainEpochBenchResult {
+  batch: number;
+  size: number;
+  imagesPerEpoch: number;
+  rounds: number;
+  /** Median training images/s of an epoch (the trainer's own measure: steps and batch preparation, no validation). */
+  inThread: number;
+  offThread: number;
+  /** Median of the per-round ratios offThread / inThread. */
+  ratio: number;
+  /** Median CPU seconds per wall second of an epoch (> 1: threads ran side by side), when `cpuSeconds` was given. */
+  cpuPerWall?: { inThread: number; offThread: number };
+}
+
+export async function runTrainEpochBench(backend: BackendName, options: TrainEpochBenchOptions): Promise<TrainEpochBenchResult> {
+  if (!options.train.openPreparer) throw new Error('runTrainEpochBench: the training source has no preparer of its own to compare with');
+  await selectBackend([backend]);
+  const model = createTrainableEResFD(options.model ? loadEResFDCheckpoint(options.model).stateDict : syntheticStateDict(1));
+  // One model, one trainer per mode (each with its own Adam): the same work, only preparation differs.
+  const config = { size: options.size, batchSize: options.batch, seed: 1 };
+  const inThread = createTrainer(model, options.train, options.val, config, { preparer: 'in-thread' });
+  const offThread = createTrainer(model, options.train, options.val, config);
+  const a: number[] = [], b: number[] = [];
+  const cpuA: number[] = [], cpuB: number[] = [];
+  try {
+    // Untimed first epochs: XNNPACK setup, heap growth, worker start-up and the decoded-image caches.
+    await inThread.runEpoch(0);
+    await offThread.runEpoch(0);
+    for (let r = 0; r < options.rounds; r++) {
+      const order = r % 2 === 0 ? [false, true] : [true, false];
+      for (const off of order) {
+        const cpu0 = options.cpuSeconds?.() ?? 0;
+        const rec = await (off ? offThread : inThread).runEpoch(r + 1);
+        // CPU over the epoch's training part and its validation; the validation is one small batch.
+        if (options.cpuSeconds) (off ? cpuB : cpuA).push((options.cpuSeconds() - cpu0) / rec.seconds);
+        (off ? b : a).push(rec.imagesPerSec);
+      }
+    }
+  } finally {
+    inThread.dispose();
+    offThread.dispose();
+    model.dispose();
+  }
+  return {
+    batch: options.batch, size: options.size, imagesPerEpoch: options.train.size, rounds: options.rounds,
+    inThread: median(a), offThread: median(b), ratio: median(a.map((x, i) => b[i]! / x)),
+    ...(options.cpuSeconds ? { cpuPerWall: { inThread: median(cpuA), offThread: median(cpuB) } } : {}),
+  };
+}
+
+export function formatTrainEpochBench(r: TrainEpochBenchResult, offThreadLabel: string): string {
+  return `${r.batch}×${r.size}²  epochs of ${r.imagesPerEpoch} images, ${r.rounds} interleaved rounds: in-thread preparation ${r.inThread.toFixed(2)} images/s, ${offThreadLabel} ${r.offThread.toFixed(2)} images/s (×${r.ratio.toFixed(2)})${r.cpuPerWall ? `; CPU/wall ${r.cpuPerWall.inThread.toFixed(2)} vs ${r.cpuPerWall.offThread.toFixed(2)}` : ''}`;
 }
