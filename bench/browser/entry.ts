@@ -81,10 +81,10 @@ window.bench = {
     const model = createEResFD(loadEResFDCheckpoint(fromB64(modelB64)).stateDict);
     try {
       const x = normalizeImage({ width, height, channels: 3, data: fromB64(rgbB64) });
-      const out = tf.tidy(() => model.predict(tf.tensor4d(x, [1, height, width, 3])));
+      const out = tf.tidy(() => model.predict(tf.tensor4d(x, [1, height, width, 3]), { levels: true }));
       const read = async (ts: tf.Tensor[]) => Promise.all(ts.map(async (t) => toB64((await t.data()) as Float32Array)));
-      const res = { backend: sel.active, loc: await read(out.locLevels), conf: await read(out.confLevels) };
-      tf.dispose([out.loc, out.conf, ...out.locLevels, ...out.confLevels]);
+      const res = { backend: sel.active, loc: await read(out.locLevels!), conf: await read(out.confLevels!) };
+      tf.dispose([out.loc, out.conf, ...out.locLevels!, ...out.confLevels!]);
       return res;
     } finally {
       model.dispose();

@@ -42,9 +42,9 @@ export async function startTorchPeer(checkpointPath: string, input: Float32Array
     if ((await next()) !== 'ready') throw new Error('unexpected python output');
     const theirs = new Float32Array(readFileSync(files.heads).buffer.slice(0));
     const model = createEResFD(loadEResFDCheckpoint(new Uint8Array(readFileSync(checkpointPath))).stateDict);
-    const out = tf.tidy(() => model.predict(tf.tensor4d(input, [1, height, width, 3])));
-    const ours = [...out.locLevels, ...out.confLevels].flatMap((t) => Array.from(t.dataSync()));
-    tf.dispose([out.loc, out.conf, ...out.locLevels, ...out.confLevels]);
+    const out = tf.tidy(() => model.predict(tf.tensor4d(input, [1, height, width, 3]), { levels: true }));
+    const ours = [...out.locLevels!, ...out.confLevels!].flatMap((t) => Array.from(t.dataSync()));
+    tf.dispose([out.loc, out.conf, ...out.locLevels!, ...out.confLevels!]);
     model.dispose();
     if (ours.length !== theirs.length) throw new Error(`PyTorch heads have ${theirs.length} values, ours ${ours.length}`);
     let maxAbsDiff = 0;

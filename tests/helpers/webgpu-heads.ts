@@ -35,9 +35,9 @@ async function heads(backend: string, checkpoint: string, kind: string): Promise
   await selectNodeBackend(backend);
   const model = build[kind]!(readCheckpoint(readShared('models', checkpoint)).stateDict);
   const x = tf.tensor4d(input, [1, H, W, 3]);
-  const out = tf.tidy(() => model.predict(x));
-  const res = await Promise.all([...out.locLevels, ...out.confLevels].map(async (t) => (await t.data()) as Float32Array));
-  tf.dispose([x, out.loc, out.conf, ...out.locLevels, ...out.confLevels]);
+  const out = tf.tidy(() => model.predict(x, { levels: true }));
+  const res = await Promise.all([...out.locLevels!, ...out.confLevels!].map(async (t) => (await t.data()) as Float32Array));
+  tf.dispose([x, out.loc, out.conf, ...out.locLevels!, ...out.confLevels!]);
   model.dispose();
   return res;
 }

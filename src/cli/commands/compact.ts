@@ -108,7 +108,7 @@ async function onnxHeadDiff(onnxBytes: Uint8Array, studio: FaceModel, input: Flo
     for (const [a, b] of [[loc, ort.loc], [conf, ort.conf]] as const) for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
     return m;
   } finally {
-    tf.dispose([out.loc, out.conf, ...out.locLevels, ...out.confLevels]);
+    tf.dispose([out.loc, out.conf, ...(out.locLevels ?? []), ...(out.confLevels ?? [])]);
     await session.release();
   }
 }

@@ -8,8 +8,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { CONV_BY_NAME, convMacs, type ConvSpec } from '../model/eresfd/architecture.ts';
-import { convPad } from '../model/eresfd/eresfd.ts';
-import { runGraph, type GraphOptions, type GraphOutput, type LayerOps } from '../model/eresfd/graph.ts';
+import { convPad, inferenceConv } from '../model/eresfd/eresfd.ts';
+import { fusionConvScales, runGraph, type GraphOptions, type GraphOutput, type LayerOps } from '../model/eresfd/graph.ts';
 import type { StateDict } from '../types.ts';
 import { analyzeChannels, type BorderStrategy, type ChannelAnalysis } from './channel-dependencies.ts';
 import { foldCompaction, type CompactConv, type CompactWeights } from './fold.ts';
@@ -87,20 +87,32 @@ export function describeCompacted(weights: CompactWeights): CompactDescription {
 }
 
 export function createCompactedModel(weights: CompactWeights): CompactedModel {
+  const coefficients = fusionCoefficients(weights.w1);
+  // The FPN fusion coefficients go into the convs' weights, as in the dense model (graph.ts).
+  const scales = fusionConvScales(coefficients);
+  const scaled = (values: Float32Array, factor: number): Float32Array => (factor === 1 ? values : values.map((v) => v * factor));
   const device = new Map<string, DeviceConv>();
   for (const conv of weights.convs) {
     const spec = CONV_BY_NAME.get(conv.name)!;
     const k = spec.kernel;
     const live = !conv.dead && conv.keptOut.length > 0;
+    const { input = 1, output = 1 } = scales.get(conv.name) ?? {};
     device.set(conv.name, {
       conv,
       spec,
-      filter: live && conv.keptIn.length > 0 ? tf.tensor4d(conv.filter, [k, k, conv.keptIn.length, conv.keptOut.length]) : null,
-      bias: live ? tf.tensor1d(conv.bias) : null,
-      border: live && conv.border ? tf.tensor4d(conv.border, [k, k, 1, conv.keptOut.length]) : null,
+      filter: live && conv.keptIn.length > 0 ? tf.tensor4d(scaled(conv.filter, input * output), [k, k, conv.keptIn.length, conv.keptOut.length]) : null,
+      bias: live ? tf.tensor1d(scaled(conv.bias, output)) : null,
+      border: live && conv.border ? tf.tensor4d(scaled(conv.border, input * output), [k, k, 1, conv.keptOut.length]) : null,
     });
   }
-  const coefficients = fusionCoefficients(weights.w1);
+  // A level's loc and conf convs as one (filters side by side) where both are plain fused convs.
+  const combinedHeads = new Map<string, { filter: tf.Tensor4D; bias: tf.Tensor1D }>();
+  for (let i = 0; i < 6; i++) {
+    const loc = device.get(`loc.${i}`), conf = device.get(`conf.${i}`);
+    if (loc?.filter && conf?.filter && !loc.border && !conf.border && loc.conv.keptIn.length === conf.conv.keptIn.length) {
+      combinedHeads.set(`loc.${i}`, { filter: tf.concat([loc.filter, conf.filter], 3), bias: tf.concat([loc.bias!, conf.bias!]) });
+    }
+  }
   // Per network input size (not per conv input size: the pyramid has six of those): conv name →
   // [1, h', w', out] bias + exact contribution of the removed constants.
   const biasMaps = new Map<string, Map<string, tf.Tensor4D>>();
@@ -150,7 +162,7 @@ export function createCompactedModel(weights: CompactWeights): CompactedModel {
     } else {
       if (x.shape[3] !== keptIn.length) throw new Error(`${spec.name}: input has ${x.shape[3]} channels, compacted conv expects ${keptIn.length}`);
       if (!map) {
-        return tf.fused.conv2d({ x, filter: d.filter!, strides: spec.stride, pad: convPad(spec), bias: d.bias!, activation: relu ? 'relu' : 'linear' });
+        return inferenceConv(x, d.filter!, d.bias!, spec, relu ? 'relu' : 'linear');
       }
       // WASM's fused conv takes only a rank-1 bias, so the map is a separate add.
       y = tf.add(tf.conv2d(x, d.filter!, spec.stride, convPad(spec)), map);
@@ -160,7 +172,11 @@ export function createCompactedModel(weights: CompactWeights): CompactedModel {
 
   const ops: LayerOps = {
     convBn: (spec, x) => apply(spec, x, spec.relu),
-    heads: (loc, conf, x) => [apply(loc, x, false), apply(conf, x, false)],
+    heads: (loc, conf, x) => {
+      const both = combinedHeads.get(loc.name);
+      if (both) return inferenceConv(x, both.filter, both.bias, loc, 'linear');
+      return tf.concat([apply(loc, x, false), apply(conf, x, false)], 3);
+    },
     fusionCoefficients: coefficients,
   };
   let disposed = false;
@@ -178,6 +194,7 @@ export function createCompactedModel(weights: CompactWeights): CompactedModel {
       if (disposed) return;
       disposed = true;
       for (const d of device.values()) for (const t of [d.filter, d.bias, d.border]) t?.dispose();
+      for (const h of combinedHeads.values()) tf.dispose([h.filter, h.bias]);
       for (const maps of biasMaps.values()) tf.dispose([...maps.values()]);
       biasMaps.clear();
       current = null;

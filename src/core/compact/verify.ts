@@ -8,10 +8,10 @@ import type { FaceModel } from '../detect/detect-faces.ts';
 /** Max |diff| over every head map (loc and conf, levels 0..5) of two models on one normalised input. */
 export async function maxHeadDiff(a: FaceModel, b: FaceModel, input: Float32Array, height = 480, width = 640): Promise<number> {
   const x = tf.tensor4d(input, [1, height, width, 3]);
-  const oa = a.predict(x);
-  const ob = b.predict(x);
-  const ta = [...oa.locLevels, ...oa.confLevels];
-  const tb = [...ob.locLevels, ...ob.confLevels];
+  const oa = a.predict(x, { levels: true });
+  const ob = b.predict(x, { levels: true });
+  const ta = [...oa.locLevels!, ...oa.confLevels!];
+  const tb = [...ob.locLevels!, ...ob.confLevels!];
   try {
     let m = 0;
     for (let i = 0; i < ta.length; i++) {

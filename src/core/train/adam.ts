@@ -16,6 +16,7 @@
  * torch keeps `state['step']` per parameter.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { reshapeView } from '../backend/reshape-view.ts';
 
 export interface AdamConfig {
   lr: number;
@@ -95,7 +96,7 @@ export function createTorchAdam(params: ReadonlyMap<string, tf.Variable>, config
     const { names, m, v } = flatGroup;
     flatGroup = null;
     const shapes = names.map((n) => params.get(n)!.shape);
-    const split = (t: tf.Tensor) => tf.tidy(() => tf.split(t, shapes.map((sh) => tf.util.sizeFromShape(sh))).map((part, k) => tf.reshape(part, shapes[k]!)));
+    const split = (t: tf.Tensor) => tf.tidy(() => tf.split(t, shapes.map((sh) => tf.util.sizeFromShape(sh))).map((part, k) => reshapeView(part, shapes[k]!)));
     const ms = split(m), vs = split(v);
     names.forEach((n, k) => {
       const slot = slots.get(n)!;
@@ -123,7 +124,7 @@ export function createTorchAdam(params: ReadonlyMap<string, tf.Variable>, config
     // float64 like Python; cast to float32 only when they meet a tensor.
     const stepSize = lr / bc1;
     const bc2Sqrt = Math.sqrt(bc2);
-    const flat = (ts: tf.Tensor[]) => (ts.length === 1 ? tf.reshape(ts[0]!, [-1]) : tf.concat(ts.map((t) => tf.reshape(t, [-1]))));
+    const flat = (ts: tf.Tensor[]) => (ts.length === 1 ? reshapeView(ts[0]!, [ts[0]!.size]) : tf.concat(ts.map((t) => reshapeView(t, [t.size]))));
     const moments = (which: 'm' | 'v', p: tf.Tensor): tf.Tensor =>
       reuse ? flatGroup![which] : step === 1 ? tf.zerosLike(p) : flat(members.map((e) => e.slot[which]!));
     const { m, v, ps } = tf.tidy(() => {
@@ -137,7 +138,7 @@ export function createTorchAdam(params: ReadonlyMap<string, tf.Variable>, config
       const denom = tf.add(tf.div(tf.sqrt(vNew), bc2Sqrt), cfg.eps);
       const pNew = tf.add(p, tf.div(tf.mul(mNew, -stepSize), denom));
       const parts = members.length === 1 ? [pNew] : tf.split(pNew, members.map((e) => e.p.size));
-      return { m: mNew, v: vNew, ps: parts.map((part, k) => tf.reshape(part, members[k]!.p.shape)) };
+      return { m: mNew, v: vNew, ps: parts.map((part, k) => reshapeView(part, members[k]!.p.shape)) };
     });
     if (reuse) tf.dispose([flatGroup!.m, flatGroup!.v]);
     for (const { slot } of members) {

@@ -15,6 +15,12 @@ export function flushDenormals(values: Float32Array): Float32Array {
   return values;
 }
 
+/** Whether any entry is subnormal (non-zero, |v| < 2⁻¹²⁶). */
+export function hasSubnormals(values: Float32Array): boolean {
+  for (let i = 0; i < values.length; i++) if (values[i] !== 0 && Math.abs(values[i]!) < MIN_NORMAL) return true;
+  return false;
+}
+
 const FLUSH = 2 ** -100;
 
 /**

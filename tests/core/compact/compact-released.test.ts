@@ -38,13 +38,13 @@ interface Heads {
   faceScores: Float32Array;
 }
 
-async function heads(model: { predict(x: tf.Tensor4D): GraphOutput }, img: RgbImage): Promise<Heads> {
-  const out = tf.tidy(() => model.predict(tf.tensor4d(normalizeImage(img), [1, img.height, img.width, 3])));
+async function heads(model: { predict(x: tf.Tensor4D, options?: { levels?: boolean }): GraphOutput }, img: RgbImage): Promise<Heads> {
+  const out = tf.tidy(() => model.predict(tf.tensor4d(normalizeImage(img), [1, img.height, img.width, 3]), { levels: true }));
   const scores = tf.tidy(() => tf.slice(tf.softmax(out.conf, -1), [0, 0, 1], [-1, -1, 1]));
   const levels: Float32Array[] = [];
-  for (const t of [...out.locLevels, ...out.confLevels]) levels.push((await t.data()) as Float32Array);
+  for (const t of [...out.locLevels!, ...out.confLevels!]) levels.push((await t.data()) as Float32Array);
   const res = { levels, loc: (await out.loc.data()) as Float32Array, faceScores: (await scores.data()) as Float32Array };
-  tf.dispose([out.loc, out.conf, ...out.locLevels, ...out.confLevels, scores]);
+  tf.dispose([out.loc, out.conf, ...out.locLevels!, ...out.confLevels!, scores]);
   return res;
 }
 

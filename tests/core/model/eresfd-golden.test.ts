@@ -69,14 +69,14 @@ describe.skipIf(!HAS_SHARED).each(BACKENDS)('EResFD vs PyTorch goldens on %s', (
     const image = imageFromNpy(readNpy(sharedPath(c.input)));
     const model = models.get(c.model)!;
     const before = tf.memory().numTensors;
-    const out = tf.tidy(() => model.predict(tf.tensor4d(normalizeImage(image), [1, image.height, image.width, 3]), { keepSources: true }));
+    const out = tf.tidy(() => model.predict(tf.tensor4d(normalizeImage(image), [1, image.height, image.width, 3]), { keepSources: true, levels: true }));
     for (let k = 0; k < 6; k++) {
       const loc = readNpy(sharedPath(c.dir, `loc_L${k}.npy`));
       const conf = readNpy(sharedPath(c.dir, `conf_L${k}.npy`));
-      expect(out.locLevels[k]!.shape.slice(1)).toEqual(loc.shape);
-      expect(out.confLevels[k]!.shape.slice(1)).toEqual(conf.shape);
-      expect(maxAbsDiff(await out.locLevels[k]!.data(), loc.data as Float32Array), `loc L${k}`).toBeLessThanOrEqual(1e-4);
-      expect(maxAbsDiff(await out.confLevels[k]!.data(), conf.data as Float32Array), `conf L${k}`).toBeLessThanOrEqual(1e-4);
+      expect(out.locLevels![k]!.shape.slice(1)).toEqual(loc.shape);
+      expect(out.confLevels![k]!.shape.slice(1)).toEqual(conf.shape);
+      expect(maxAbsDiff(await out.locLevels![k]!.data(), loc.data as Float32Array), `loc L${k}`).toBeLessThanOrEqual(1e-4);
+      expect(maxAbsDiff(await out.confLevels![k]!.data(), conf.data as Float32Array), `conf L${k}`).toBeLessThanOrEqual(1e-4);
     }
     if (c.detections) {
       const sources = readNpz(sharedPath(c.dir, 'sources.npz'));
@@ -102,7 +102,7 @@ describe.skipIf(!HAS_SHARED).each(BACKENDS)('EResFD vs PyTorch goldens on %s', (
       expect(rows.length / 5).toBe(Math.min(750, rows.length / 5));
       if (c.name === 'astronaut') expect(compared).toBeGreaterThanOrEqual(1);
     }
-    tf.dispose([out.loc, out.conf, ...out.locLevels, ...out.confLevels, ...(out.sources ?? [])]);
+    tf.dispose([out.loc, out.conf, ...out.locLevels!, ...out.confLevels!, ...(out.sources ?? [])]);
     tf.disposeVariables();
     expect(tf.memory().numTensors).toBe(before);
   });

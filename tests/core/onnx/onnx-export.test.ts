@@ -34,7 +34,7 @@ function toNchw(nhwc: Float32Array, h: number, w: number): Float32Array {
 async function studioHeads(model: FaceModel, input: Float32Array, h: number, w: number): Promise<{ loc: Float32Array; conf: Float32Array }> {
   const out = tf.tidy(() => model.predict(tf.tensor4d(input, [1, h, w, 3])));
   const res = { loc: (await out.loc.data()) as Float32Array, conf: (await out.conf.data()) as Float32Array };
-  tf.dispose([out.loc, out.conf, ...out.locLevels, ...out.confLevels]);
+  tf.dispose([out.loc, out.conf, ...(out.locLevels ?? []), ...(out.confLevels ?? [])]);
   return res;
 }
 

@@ -16,6 +16,7 @@
  * broadcasting binary ops.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { reshapeView } from '../../backend/reshape-view.ts';
 
 /**
  * Mean over N, H, W of an NHWC map: [C], as one average pool over the batch stacked in height. The
@@ -23,10 +24,10 @@ import * as tf from '@tensorflow/tfjs-core';
  */
 function channelMeans(x: tf.Tensor4D): tf.Tensor1D {
   const [n, h, w, c] = x.shape;
-  const pooled = tf.engine().runKernel('AvgPool', { x: tf.reshape(x, [1, n * h, w, c]) }, {
+  const pooled = tf.engine().runKernel('AvgPool', { x: reshapeView(x, [1, n * h, w, c]) }, {
     filterSize: [n * h, w], strides: [n * h, w], pad: 'valid',
   }) as tf.Tensor;
-  return tf.reshape(pooled, [c]);
+  return reshapeView(pooled, [c]);
 }
 
 /**
@@ -35,7 +36,7 @@ function channelMeans(x: tf.Tensor4D): tf.Tensor1D {
  * and this op's gradient is its own.
  */
 function channelAffine(x: tf.Tensor4D, s: tf.Tensor1D, b: tf.Tensor1D | null, relu = false): tf.Tensor4D {
-  const filter = tf.reshape(s, [1, 1, x.shape[3], 1]);
+  const filter = reshapeView<tf.Rank.R4>(s, [1, 1, x.shape[3], 1]);
   if (!b) return tf.depthwiseConv2d(x, filter as tf.Tensor4D, 1, 'valid');
   return tf.engine().runKernel('FusedDepthwiseConv2D', { x, filter, bias: b }, {
     strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1], activation: relu ? 'relu' : 'linear',

@@ -8,7 +8,7 @@ import type { HostTensor, StateDict } from '../../types.ts';
 import { CONVS, type ConvSpec } from './architecture.ts';
 import { BN_EPS } from './constants.ts';
 import { flushDenormals } from '../../util/denormals.ts';
-import { fusionCoefficients, runGraph, type GraphOptions, type GraphOutput, type LayerOps } from './graph.ts';
+import { fusionCoefficients, fusionConvScales, runGraph, type GraphOptions, type GraphOutput, type LayerOps } from './graph.ts';
 
 export interface EResFDModel {
   /** The weights the model was built from (host copy, PyTorch layout). */
@@ -44,6 +44,22 @@ export function toHwio(w: Float32Array, spec: ConvSpec, scale?: Float64Array): F
 /** Explicit symmetric padding; TF's 'same' is asymmetric for strided convs. */
 export function convPad(spec: ConvSpec): 'valid' | [[0, 0], [number, number], [number, number], [0, 0]] {
   return spec.pad === 0 ? 'valid' : [[0, 0], [spec.pad, spec.pad], [spec.pad, spec.pad], [0, 0]];
+}
+
+/**
+ * Conv + bias + activation as one FusedConv2D kernel. `tf.fused.conv2d` wraps the kernel in a
+ * customGrad (for its gradient) even when nothing records one: an extra engine scope per conv, which
+ * tf.profile lists as a second "kernel" (82 of an inference's 231). Inference runs the kernel
+ * directly; under a gradient tape the public op keeps the gradient.
+ */
+export function inferenceConv(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D, spec: ConvSpec, activation: 'relu' | 'linear'): tf.Tensor4D {
+  const pad = convPad(spec);
+  if ((tf.engine().state as unknown as { gradientDepth: number }).gradientDepth > 0) {
+    return tf.fused.conv2d({ x, filter, strides: spec.stride, pad, bias, activation });
+  }
+  return tf.engine().runKernel('FusedConv2D', { x, filter, bias }, {
+    strides: [spec.stride, spec.stride], pad, dataFormat: 'NHWC', dilations: [1, 1], activation,
+  } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
 }
 
 interface FoldedConv {
@@ -82,25 +98,40 @@ export function foldNetwork(stateDict: StateDict): FoldedNetwork {
 }
 
 export function createEResFD(stateDict: StateDict): EResFDModel {
+  const coefficients = fusionCoefficients(tensorOf(stateDict, 'base.m0.layer6.w1').data as Float32Array);
+  const scales = fusionConvScales(coefficients);
   const folded = new Map<string, FoldedConv>();
   for (const spec of CONVS) {
     const { filter, bias } = foldConv(stateDict, spec);
+    const scale = scales.get(spec.name);
+    if (scale) {
+      const f = scale.input * scale.output;
+      for (let i = 0; i < filter.length; i++) filter[i]! *= f;
+      for (let i = 0; i < bias.length; i++) bias[i]! *= scale.output;
+    }
     folded.set(spec.name, {
       filter: tf.tensor4d(filter, [spec.kernel, spec.kernel, spec.inChannels, spec.outChannels]),
       bias: tf.tensor1d(bias),
     });
   }
-  const coefficients = fusionCoefficients(tensorOf(stateDict, 'base.m0.layer6.w1').data as Float32Array);
+
+  // Each level's loc and conf filters side by side (HWIO: out is the last axis): one conv per level.
+  const heads = new Map<string, FoldedConv>();
+  for (let i = 0; i < 6; i++) {
+    const loc = folded.get(`loc.${i}`)!, conf = folded.get(`conf.${i}`)!;
+    heads.set(`loc.${i}`, { filter: tf.concat([loc.filter, conf.filter], 3), bias: tf.concat([loc.bias, conf.bias]) });
+  }
 
   const apply = (spec: ConvSpec, x: tf.Tensor4D, activation: 'relu' | 'linear'): tf.Tensor4D => {
     const f = folded.get(spec.name)!;
-    return tf.fused.conv2d({ x, filter: f.filter, strides: spec.stride, pad: convPad(spec), bias: f.bias, activation });
+    return inferenceConv(x, f.filter, f.bias, spec, activation);
   };
   const ops: LayerOps = {
     convBn: (spec, x) => apply(spec, x, spec.relu ? 'relu' : 'linear'),
-    // Two convs: one with both heads' filters would need a channel split after it, which costs more
-    // than the second conv on WASM (level 0: 0.73 vs 0.44 ms).
-    heads: (loc, conf, x) => [apply(loc, x, 'linear'), apply(conf, x, 'linear')],
+    heads: (loc, _conf, x) => {
+      const h = heads.get(loc.name)!;
+      return inferenceConv(x, h.filter, h.bias, loc, 'linear');
+    },
     fusionCoefficients: coefficients,
   };
   let disposed = false;
@@ -113,7 +144,7 @@ export function createEResFD(stateDict: StateDict): EResFDModel {
     dispose() {
       if (disposed) return;
       disposed = true;
-      for (const f of folded.values()) tf.dispose([f.filter, f.bias]);
+      for (const f of [...folded.values(), ...heads.values()]) tf.dispose([f.filter, f.bias]);
     },
   };
 }

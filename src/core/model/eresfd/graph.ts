@@ -5,6 +5,7 @@
  * (SPEC §1.2–1.5). Tensors are NHWC.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { reshapeView } from '../../backend/reshape-view.ts';
 import { CONV_BY_NAME, STAGE_BLOCKS, type ConvSpec } from './architecture.ts';
 import { FPN_EPS } from './constants.ts';
 
@@ -15,8 +16,12 @@ import { FPN_EPS } from './constants.ts';
 export type LayerOps = {
   /** Conv → BN → optional ReLU (per `spec.relu`). */
   convBn(spec: ConvSpec, x: tf.Tensor4D): tf.Tensor4D;
-  /** The 1x1 loc and conf head convs (with bias) of one level, both reading x: [loc, conf]. */
-  heads(loc: ConvSpec, conf: ConvSpec, x: tf.Tensor4D): [tf.Tensor4D, tf.Tensor4D];
+  /**
+   * The 1x1 loc and conf head convs (with bias) of one level, both reading x, as one map
+   * [B, h, w, loc + conf]: loc's channels first. One conv per level; the split happens once, on the
+   * flattened heads of all levels.
+   */
+  heads(loc: ConvSpec, conf: ConvSpec, x: tf.Tensor4D): tf.Tensor4D;
 } & (
   | {
     /** FPN fusion weights `w1` [2, 9], normalised on the device (training: `w1` has a gradient). */
@@ -26,7 +31,8 @@ export type LayerOps = {
   | {
     /**
      * The fusions' coefficients on the host ({@link fusionCoefficients} of a constant `w1`, i.e.
-     * inference): fusion j is a·x + b·y, without normalising `w1` on the device every frame.
+     * inference): fusion j is a·x + b·y, without normalising `w1` on the device every frame. The
+     * convs that {@link fusionConvScales} names must come with those scales folded into their weights.
      */
     fusionCoefficients: ReadonlyArray<readonly [number, number]>;
     fpnWeights?: never;
@@ -41,6 +47,8 @@ export interface GraphOptions {
   runDeadLayer5?: boolean;
   /** Also return the FEM outputs S0..S5 (for tests against `sources.npz`). */
   keepSources?: boolean;
+  /** Also return the per-level head maps (`locLevels`, `confLevels`): one split per level more. */
+  levels?: boolean;
 }
 
 // A type alias (not an interface) so a GraphOutput is a TensorContainer and can leave tf.tidy.
@@ -49,9 +57,9 @@ export type GraphOutput = {
   loc: tf.Tensor3D;
   /** [B, P, 2] raw logits (background, face); level 0 after the background max-out. */
   conf: tf.Tensor3D;
-  /** Per-level head maps [B, h, w, 4|2] (NHWC), before flattening. */
-  locLevels: tf.Tensor4D[];
-  confLevels: tf.Tensor4D[];
+  /** Per-level head maps [B, h, w, 4|2] (NHWC), before flattening; only with `levels`. */
+  locLevels?: tf.Tensor4D[];
+  confLevels?: tf.Tensor4D[];
   sources?: tf.Tensor4D[];
 };
 
@@ -85,13 +93,14 @@ function fem(ops: LayerOps, index: number, x: tf.Tensor4D): tf.Tensor4D {
 }
 
 /**
- * Level 0's background max-out over the first three conf channels (maxout_bg_size = 3) → [bg, face],
- * as pairwise maxima: their gradient goes to the first maximal channel like torch.max's (tf.max's
- * goes to every tied channel, through a broadcasting comparison that is slow on WASM).
+ * Level 0's background max-out over the first three conf channels (maxout_bg_size = 3) of its heads
+ * [loc 4, conf 4] → [loc 4, bg, face], as pairwise maxima: their gradient goes to the first maximal
+ * channel like torch.max's (tf.max's goes to every tied channel, through a broadcasting comparison
+ * that is slow on WASM).
  */
-function backgroundMaxOut(conf: tf.Tensor4D): tf.Tensor4D {
-  const [c0, c1, c2, face] = tf.split(conf, 4, 3);
-  return tf.concat([tf.maximum(tf.maximum(c0!, c1!), c2!), face!], 3) as tf.Tensor4D;
+function backgroundMaxOut(heads: tf.Tensor4D): tf.Tensor4D {
+  const [loc, c0, c1, c2, face] = tf.split(heads, [4, 1, 1, 1, 1], 3);
+  return tf.concat([loc!, tf.maximum(tf.maximum(c0!, c1!), c2!), face!], 3) as tf.Tensor4D;
 }
 
 type Fusion = (a: tf.Tensor4D, b: tf.Tensor4D, j: number) => tf.Tensor4D;
@@ -108,12 +117,45 @@ function weightedFusion(w: tf.Tensor2D): Fusion {
   return (a, b, j) => tf.div(tf.add(tf.mul(w0[j]!, a), tf.mul(w1[j]!, b)), tf.add(tf.add(w0[j]!, w1[j]!), FPN_EPS));
 }
 
-/** The same fusion with its coefficients folded on the host: a·x + b·y. */
+/** Fusion j whose first operand is a conv of {@link fusionConvScales}: a was folded into it. */
+const FOLDED_FUSIONS = new Set([0, 1, 2, 3, 5, 6, 7, 8]);
+
+/**
+ * The same fusion with its coefficients folded on the host: a·x + b·y, where a·x came pre-scaled
+ * from its conv (FOLDED_FUSIONS) and fusion 4, h0 = a·L4 + b·L4, is L4 itself: its only reader,
+ * itm.3, takes the factor a + b on its input. Two kernels per fusion instead of three, none for h0.
+ */
 function constantFusion(coefficients: ReadonlyArray<readonly [number, number]>): Fusion {
   return (a, b, j) => {
+    if (j === 4) return a;
     const [ca, cb] = coefficients[j]!;
-    return tf.add(tf.mul(a, ca), tf.mul(b, cb));
+    const scaled = FOLDED_FUSIONS.has(j) ? a : tf.mul(a, ca);
+    return (cb === 0 ? scaled : tf.add(scaled, cb === 1 ? b : tf.mul(b, cb))) as tf.Tensor4D;
   };
+}
+
+/** How a conv's weights are scaled so that the inference graph's fusions need no multiply of their own. */
+export interface ConvScale {
+  /** Factor on the conv's input (filter and removed-input contributions; not its bias). */
+  input: number;
+  /** Factor on the conv's output (filter, bias, removed-input contributions). */
+  output: number;
+}
+
+/**
+ * The convs whose outputs (laterals 0–3 and itm 0–3: the first operand of fusions 0–3, 5–8) or
+ * input (itm.3 reads h0 = (a₄ + b₄)·L4) absorb the FPN fusion coefficients of the inference graph.
+ * A conv is linear in its input and BN-folded weights are (W, bias), so conv(s·x) = (s·W)·x + bias and
+ * s·conv(x) = (s·W)·x + s·bias.
+ */
+export function fusionConvScales(coefficients: ReadonlyArray<readonly [number, number]>): ReadonlyMap<string, ConvScale> {
+  const fpn = 'base.m0.layer6';
+  const scales = new Map<string, ConvScale>();
+  for (let i = 0; i < 4; i++) scales.set(`${fpn}.laterals.${i}.conv.0`, { input: 1, output: coefficients[i]![0] });
+  for (let k = 0; k < 4; k++) scales.set(`${fpn}.itm.${k}.conv.0`, { input: 1, output: coefficients[5 + k]![0] });
+  const [a4, b4] = coefficients[4]!;
+  scales.get(`${fpn}.itm.3.conv.0`)!.input = a4 + b4;
+  return scales;
 }
 
 /**
@@ -166,25 +208,22 @@ export function runGraph(ops: LayerOps, x: tf.Tensor4D, options: GraphOptions = 
   const locLevels: tf.Tensor4D[] = [];
   const confLevels: tf.Tensor4D[] = [];
   const batch = x.shape[0];
-  const locFlat: tf.Tensor3D[] = [];
-  const confFlat: tf.Tensor3D[] = [];
+  const flat: tf.Tensor3D[] = [];
   femOut.forEach((s, i) => {
     // The heads read relu(S); every FEM branch ends in a ReLU, so S ≥ 0 and that ReLU is the
     // identity — and so is its gradient, which is 0 only where the branch's own ReLU already gave 0.
-    const [l, conf] = ops.heads(spec(`loc.${i}`), spec(`conf.${i}`), s);
-    const cf = i === 0 ? backgroundMaxOut(conf) : conf;
-    locLevels.push(l);
-    confLevels.push(cf);
-    const n = l.shape[1] * l.shape[2];
-    locFlat.push(tf.reshape(l, [batch, n, 4]));
-    confFlat.push(tf.reshape(cf, [batch, n, 2]));
+    const raw = ops.heads(spec(`loc.${i}`), spec(`conf.${i}`), s);
+    const heads = i === 0 ? backgroundMaxOut(raw) : raw; // [B, h, w, 4 + 2]
+    if (options.levels) {
+      const [l, cf] = tf.split(heads, [4, 2], 3) as [tf.Tensor4D, tf.Tensor4D];
+      locLevels.push(l);
+      confLevels.push(cf);
+    }
+    flat.push(reshapeView(heads, [batch, heads.shape[1] * heads.shape[2], 6]));
   });
-  const out: GraphOutput = {
-    loc: tf.concat(locFlat, 1),
-    conf: tf.concat(confFlat, 1),
-    locLevels,
-    confLevels,
-  };
+  const [loc, conf] = tf.split(tf.concat(flat, 1), [4, 2], 2) as [tf.Tensor3D, tf.Tensor3D];
+  const out: GraphOutput = { loc, conf };
+  if (options.levels) Object.assign(out, { locLevels, confLevels });
   if (options.keepSources) out.sources = femOut;
   return out;
 }

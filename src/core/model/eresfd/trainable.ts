@@ -12,7 +12,7 @@ import { BN_EPS, BN_MOMENTUM } from './constants.ts';
 import { convPad, toHwio } from './eresfd.ts';
 import { runGraph, type GraphOptions, type GraphOutput, type LayerOps } from './graph.ts';
 import { batchNormTrain } from './batch-norm-train.ts';
-import { flushDenormalsTf } from '../../util/denormals.ts';
+import { flushDenormalsTf, hasSubnormals } from '../../util/denormals.ts';
 
 export interface TrainableEResFD {
   /** Trainable parameters by canonical key; conv weights are HWIO ([kh, kw, in, out]). */
@@ -59,11 +59,24 @@ export function createTrainableEResFD(stateDict: StateDict): TrainableEResFD {
   const buffers = new Map<string, tf.Variable>();
   const batchesTracked = new Map<string, bigint>();
   const template = new Map<string, HostTensor>();
+  /**
+   * Conv weights loaded with subnormal values (the released checkpoint has whole filters of them,
+   * see util/denormals.ts): only these are flushed on the way into their conv — the stored weights
+   * keep their values, so sparsity counts and written checkpoints are the checkpoint's. A flush per
+   * conv costs two kernels and four saved tensors a step; Adam's steps (≈ lr) leave the subnormal
+   * range at once, so weights that load without subnormals practically never get any.
+   */
+  const subnormal = new Set<string>();
+  const noteSubnormals = (key: string, t: HostTensor): void => {
+    if (hasSubnormals(t.data as Float32Array)) subnormal.add(key);
+    else subnormal.delete(key);
+  };
   for (const [key, t] of stateDict) {
     template.set(key, t);
     if (key.endsWith('.num_batches_tracked')) {
       batchesTracked.set(key, (t.data as BigInt64Array)[0] ?? 0n);
     } else if (isParameterKey(key)) {
+      if (CONV_OF_WEIGHT.has(key)) noteSubnormals(key, t);
       const { values, shape } = hostToTf(key, t);
       params.set(key, tf.tidy(() => tf.variable(tf.tensor(values, shape), true, key + suffix)));
     } else {
@@ -75,15 +88,17 @@ export function createTrainableEResFD(stateDict: StateDict): TrainableEResFD {
     if (!v) throw new Error(`missing parameter ${key}`);
     return v;
   };
-  // Subnormal weights (the released checkpoint has thousands) would make WASM's convs crawl.
+  const weight = (key: string): tf.Tensor4D => {
+    const w = p(key) as tf.Tensor4D;
+    return subnormal.has(key) ? flushDenormalsTf(w) : w;
+  };
   const conv = (spec: ConvSpec, x: tf.Tensor4D): tf.Tensor4D =>
-    tf.conv2d(x, flushDenormalsTf(p(`${spec.name}.weight`) as tf.Tensor4D), spec.stride, convPad(spec));
-  // loc.i and conf.i read the same map: one conv with both filters (and one gradient pass), split after.
-  const heads = (loc: ConvSpec, conf: ConvSpec, x: tf.Tensor4D): [tf.Tensor4D, tf.Tensor4D] => {
-    const filter = flushDenormalsTf(tf.concat([p(`${loc.name}.weight`), p(`${conf.name}.weight`)], 3) as tf.Tensor4D);
+    tf.conv2d(x, weight(`${spec.name}.weight`), spec.stride, convPad(spec));
+  // loc.i and conf.i read the same map: one conv with both filters (and one gradient pass).
+  const heads = (loc: ConvSpec, conf: ConvSpec, x: tf.Tensor4D): tf.Tensor4D => {
+    const filter = tf.concat([weight(`${loc.name}.weight`), weight(`${conf.name}.weight`)], 3) as tf.Tensor4D;
     const bias = tf.concat([p(`${loc.name}.bias`), p(`${conf.name}.bias`)]);
-    const y = tf.add(tf.conv2d(x, filter, 1, 'valid'), bias) as tf.Tensor4D;
-    return tf.split(y, [loc.outChannels, conf.outChannels], 3) as [tf.Tensor4D, tf.Tensor4D];
+    return tf.add(tf.conv2d(x, filter, 1, 'valid'), bias) as tf.Tensor4D;
   };
 
   const evalOps: LayerOps = {
@@ -180,6 +195,7 @@ export function createTrainableEResFD(stateDict: StateDict): TrainableEResFD {
         }
         const target = params.get(key) ?? buffers.get(key);
         if (!target) continue;
+        if (params.has(key) && CONV_OF_WEIGHT.has(key)) noteSubnormals(key, t);
         const { values, shape } = params.has(key) ? hostToTf(key, t) : { values: t.data as Float32Array, shape: t.shape };
         tf.tidy(() => target.assign(tf.tensor(values, shape)));
       }
