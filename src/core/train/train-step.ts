@@ -53,13 +53,14 @@ export function createTrainStep(model: TrainableEResFD, adam: TorchAdam, size: n
       const numPos = match.numPosPerImage.reduce((a, b) => a + b, 0);
       let pair: tf.Tensor1D | null = null;
       const { value, grads } = tf.variableGrads(() => {
-        const out = model.forwardTrain(x);
+        const out = model.forwardTrain(x, { deferStats: true });
         const { lossL, lossC } = multiboxLossFromMatch(out.loc, out.conf, match);
         pair = tf.keep(tf.stack([lossL, lossC]) as tf.Tensor1D);
         const loss = tf.add(lossL, lossC) as tf.Scalar;
         return soft ? (tf.add(loss, tf.mul(distillationLoss(out, soft, numPos), distill!.weight)) as tf.Scalar) : loss;
       }, varList);
       value.dispose();
+      model.commitStats();
       const byKey = new Map<string, tf.Tensor>();
       for (const [name, g] of Object.entries(grads)) byKey.set(keyOf.get(name) ?? name, g);
       adam.step(byKey);

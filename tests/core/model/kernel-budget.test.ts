@@ -55,14 +55,14 @@ describe.skipIf(!HAS_SHARED)('kernel budget on WASM', () => {
     model.dispose();
   });
 
-  it('training step, batch 2 at 320²: ≤ 4,000 kernels, Adam in ≤ 20', async () => {
+  it('training step, batch 2 at 320²: ≤ 3,700 kernels, Adam in ≤ 20', async () => {
     const model = createTrainableEResFD(original);
     const adam = createTorchAdam(model.params, { lr: 1e-3, weightDecay: 5e-4 });
     const step = createTrainStep(model, adam, 320);
     const batch = { x: new Float32Array(2 * 320 * 320 * 3).fill(0.1), targets: [Float32Array.of(0.1, 0.1, 0.4, 0.5, 1), Float32Array.of(0.5, 0.3, 0.9, 0.8, 1)], count: 2 };
     step(batch).dispose(); // warm-up: Adam's first step builds its flat moments
     const names = await kernels(() => step(batch));
-    expect(names.length).toBeLessThanOrEqual(4000);
+    expect(names.length).toBeLessThanOrEqual(3700);
     expect(names.filter((n) => n === 'Reshape').length).toBeLessThanOrEqual(200);
     // The parameters the step updated (the dead layer5 gets no gradient): Adam's flat group again.
     const grads = new Map([...model.params].filter(([k]) => !k.includes('layer5')).map(([k, v]) => [k, tf.zerosLike(v)]));

@@ -22,7 +22,13 @@ export interface TrainableEResFD {
    * with `momentum` (default torch's 0.1; 1/(k+1) on the k-th batch gives the cumulative average
    * BN re-estimation wants).
    */
-  forwardTrain(x: tf.Tensor4D, options?: { updateStats?: boolean; momentum?: number }): GraphOutput;
+  forwardTrain(x: tf.Tensor4D, options?: { updateStats?: boolean; momentum?: number; deferStats?: boolean }): GraphOutput;
+  /**
+   * Applies the running-stat update a `deferStats` forward kept back. A forward under a gradient tape
+   * defers it so that the update's ops (four concats over 75 layers' vectors, whose inputs the tape
+   * would clone) stay off the tape; the values are the same as updating at once.
+   */
+  commitStats(): void;
   /** Forward in eval mode (running statistics), unfused so it follows the current variables. */
   forwardEval(x: tf.Tensor4D, options?: GraphOptions): GraphOutput;
   /** Host copy in PyTorch layout, every canonical key (parameters and buffers). */
@@ -133,8 +139,8 @@ export function createTrainableEResFD(stateDict: StateDict): TrainableEResFD {
   /**
    * torch's running-stat update (momentum, unbiased variance, `num_batches_tracked` += 1) of every
    * layer of one forward, as one flat update: the same elementwise ops as per layer, a few kernels
-   * instead of six per layer. Running stats never reach the loss, so recording these ops on a
-   * gradient tape is harmless.
+   * instead of six per layer. Running stats never reach the loss; under a gradient tape the train
+   * step defers this (`deferStats`) so that the tape does not record and clone its inputs.
    */
   function updateRunningStats(stats: BatchStats[], momentum: number): void {
     if (stats.length === 0) return;
@@ -162,18 +168,32 @@ export function createTrainableEResFD(stateDict: StateDict): TrainableEResFD {
     tf.dispose([...newMeans, ...newVars, ...stats.flatMap((s) => [s.mean, s.variance])]);
   }
 
+  let deferred: { stats: BatchStats[]; momentum: number } | null = null;
+  const commitStats = (): void => {
+    if (!deferred) return;
+    const { stats, momentum } = deferred;
+    deferred = null;
+    updateRunningStats(stats, momentum);
+  };
+
   return {
     params,
     forwardTrain(x, options = {}) {
+      commitStats(); // a previous forward's update comes first, as it would have without deferring
       const stats: BatchStats[] | null = options.updateStats ?? true ? [] : null;
       const out = runGraph(trainOps(stats), x, { runDeadLayer5: true });
-      if (stats) updateRunningStats(stats, options.momentum ?? BN_MOMENTUM);
+      const momentum = options.momentum ?? BN_MOMENTUM;
+      if (stats && options.deferStats) deferred = { stats, momentum };
+      else if (stats) updateRunningStats(stats, momentum);
       return out;
     },
+    commitStats,
     forwardEval(x, options) {
+      commitStats();
       return runGraph(evalOps, x, options);
     },
     async toStateDict() {
+      commitStats();
       const sd: StateDict = new Map();
       for (const [key, t] of template) {
         if (key.endsWith('.num_batches_tracked')) {
@@ -188,6 +208,8 @@ export function createTrainableEResFD(stateDict: StateDict): TrainableEResFD {
       return sd;
     },
     load(sd) {
+      if (deferred) tf.dispose(deferred.stats.flatMap((s) => [s.mean, s.variance]));
+      deferred = null; // the loaded state replaces whatever the last forward measured
       for (const [key, t] of sd) {
         if (key.endsWith('.num_batches_tracked')) {
           batchesTracked.set(key, (t.data as BigInt64Array)[0] ?? 0n);
@@ -201,6 +223,8 @@ export function createTrainableEResFD(stateDict: StateDict): TrainableEResFD {
       }
     },
     dispose() {
+      if (deferred) tf.dispose(deferred.stats.flatMap((s) => [s.mean, s.variance]));
+      deferred = null;
       for (const v of params.values()) v.dispose();
       for (const v of buffers.values()) v.dispose();
       params.clear();
