@@ -120,6 +120,10 @@ export function createEResFD(stateDict: StateDict): EResFDModel {
   for (let i = 0; i < 6; i++) {
     const loc = folded.get(`loc.${i}`)!, conf = folded.get(`conf.${i}`)!;
     heads.set(`loc.${i}`, { filter: tf.concat([loc.filter, conf.filter], 3), bias: tf.concat([loc.bias, conf.bias]) });
+    // Only the combined head conv runs: the separate filters would sit unused on the device.
+    tf.dispose([loc.filter, loc.bias, conf.filter, conf.bias]);
+    folded.delete(`loc.${i}`);
+    folded.delete(`conf.${i}`);
   }
 
   const apply = (spec: ConvSpec, x: tf.Tensor4D, activation: 'relu' | 'linear'): tf.Tensor4D => {
