@@ -15,7 +15,8 @@ interface EngineState {
   kernelDepth: number;
 }
 
-function tapeIsRecording(): boolean {
+/** Whether a gradient tape records the ops run now (not inside a custom gradient's own forward/backward). */
+export function tapeIsRecording(): boolean {
   const state = tf.engine().state as unknown as EngineState;
   return state.gradientDepth > 0 && state.kernelDepth === 0;
 }

@@ -8,6 +8,7 @@ import type { HostTensor, StateDict } from '../../types.ts';
 import { CONVS, type ConvSpec } from './architecture.ts';
 import { BN_EPS } from './constants.ts';
 import { flushDenormals } from '../../util/denormals.ts';
+import { tapeIsRecording } from '../../backend/reshape-view.ts';
 import { fusionCoefficients, fusionConvScales, runGraph, type GraphOptions, type GraphOutput, type LayerOps } from './graph.ts';
 
 export interface EResFDModel {
@@ -54,7 +55,7 @@ export function convPad(spec: ConvSpec): 'valid' | [[0, 0], [number, number], [n
  */
 export function inferenceConv(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D, spec: ConvSpec, activation: 'relu' | 'linear'): tf.Tensor4D {
   const pad = convPad(spec);
-  if ((tf.engine().state as unknown as { gradientDepth: number }).gradientDepth > 0) {
+  if (tapeIsRecording()) {
     return tf.fused.conv2d({ x, filter, strides: spec.stride, pad, bias, activation });
   }
   return tf.engine().runKernel('FusedConv2D', { x, filter, bias }, {
