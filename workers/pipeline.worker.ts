@@ -20,6 +20,7 @@ import {
   registerCpuKernelFixes,
   registerWasmCopyKernels,
   registerWasmTrainingKernels,
+  registerBatchNormTrainKernels,
   runPipeline,
   trainingRun,
   selectBackend,
@@ -50,6 +51,7 @@ import { datasetLabel, getDataset } from '../src/platform/browser/wider-store.ts
 
 // WASM lacks conv backprop kernels in 4.22 (and its copy kernels are slow); CPU's nearest-resize gradient is wrong for batch > 1.
 registerWasmTrainingKernels();
+registerBatchNormTrainKernels();
 registerWasmCopyKernels();
 registerCpuKernelFixes();
 

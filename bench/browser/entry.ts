@@ -8,7 +8,7 @@ import { benchForward } from '../forward-bench.ts';
 import { runTrainBench } from '../train-bench.ts';
 import { formatCompactBench, runCompactBench } from '../compact.bench.ts';
 import {
-  compactEResFD, timeForwards, rampInput, createEResFD, createTrainableEResFD, registerWasmTrainingKernels, planFpgm, loadEResFDCheckpoint, selectBackend, GROUPINGS,
+  compactEResFD, timeForwards, rampInput, createEResFD, createTrainableEResFD, registerWasmTrainingKernels, registerBatchNormTrainKernels, planFpgm, loadEResFDCheckpoint, selectBackend, GROUPINGS,
   type BackendName,
 } from '../../src/core/index.ts';
 // Internals this benchmark measures, by path (like tests): they are not part of the core's public entries.
@@ -49,6 +49,7 @@ const toB64 = (a: Float32Array): string => {
 
 // WASM lacks the conv weight-gradient kernels the training benchmark needs.
 registerWasmTrainingKernels();
+registerBatchNormTrainKernels();
 
 window.bench = {
   denseVsCompact: async (checkpoints, backend, runs) => {

@@ -3,12 +3,14 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import './tf-gradients.ts';
 import { registerWasmTrainingKernels } from '../../src/core/backend/conv-grad.ts';
+import { registerBatchNormTrainKernels } from '../../src/core/backend/kernels/batch-norm-train.ts';
 import { registerCpuKernelFixes } from '../../src/core/backend/cpu-kernel-fixes.ts';
 import { registerWasmCopyKernels } from '../../src/core/backend/kernels/wasm-copy.ts';
 import { selectBackend } from '../../src/core/backend/select-backend.ts';
 import type { BackendName } from '../../src/core/types.ts';
 
 registerWasmTrainingKernels();
+registerBatchNormTrainKernels();
 registerWasmCopyKernels();
 registerCpuKernelFixes();
 

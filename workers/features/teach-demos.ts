@@ -23,6 +23,7 @@ import {
   PRUNABLE_MODULES,
   registerCpuKernelFixes,
   registerWasmTrainingKernels,
+  registerBatchNormTrainKernels,
   softPrune,
   StudioError,
   type ConvSpec,
@@ -250,6 +251,7 @@ let trainingKernels = false;
 function ensureTrainingKernels(): void {
   if (trainingKernels) return;
   registerWasmTrainingKernels();
+  registerBatchNormTrainKernels();
   registerCpuKernelFixes();
   trainingKernels = true;
 }

@@ -6,6 +6,7 @@
  * so zeroing them changes no result at float32 precision.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { straightThrough } from '../backend/tape-light.ts';
 
 const MIN_NORMAL = 2 ** -126;
 
@@ -27,8 +28,9 @@ const FLUSH = 2 ** -100;
  * A differentiable flush for device weights, (w + 2⁻¹⁰⁰) − 2⁻¹⁰⁰ in two kernels: subnormals round to
  * 0, every |w| ≥ 2⁻⁷⁵ ≈ 2.6e-23 comes back unchanged (2⁻¹⁰⁰ is below half its ulp), the few in
  * between move by at most 2⁻¹⁰⁰. Its gradient is exactly 1 everywhere, as for the unflushed weight,
- * so training sees the reference's gradients.
+ * so training sees the reference's gradients — stated as such to the tape (straightThrough), which
+ * would otherwise differentiate the add and the subtract, saving and cloning both their inputs.
  */
 export function flushDenormalsTf<T extends tf.Tensor>(w: T): T {
-  return tf.sub(tf.add(w, FLUSH), FLUSH) as T;
+  return straightThrough(w, (v) => tf.sub(tf.add(v, FLUSH), FLUSH) as T);
 }

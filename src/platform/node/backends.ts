@@ -4,11 +4,12 @@ import '@tensorflow/tfjs-backend-cpu';
 // bundle registers them into the shared registry (see tests/helpers/tf-gradients.ts).
 import '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { registerCpuKernelFixes, registerWasmCopyKernels, registerWasmTrainingKernels, selectBackend, type BackendName, type BackendSelection } from '../../core/index.ts';
+import { registerCpuKernelFixes, registerWasmCopyKernels, registerWasmTrainingKernels, registerBatchNormTrainKernels, selectBackend, type BackendName, type BackendSelection } from '../../core/index.ts';
 
 // WASM has no conv backprop kernels in 4.22 and slow copy kernels; the CPU backend's nearest-resize
 // gradient is wrong for batch > 1.
 registerWasmTrainingKernels();
+registerBatchNormTrainKernels();
 registerWasmCopyKernels();
 registerCpuKernelFixes();
 

@@ -7,24 +7,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { NODE_BACKENDS, useBackend } from '../../helpers/backends.ts';
 import { batchNormTrain } from '../../../src/core/model/eresfd/batch-norm-train.ts';
-import { createRng } from '../../../src/core/util/random.ts';
+import { host, relErr } from '../../helpers/seeded.ts';
 
 const EPS = 1e-5;
 
-function host(seed: number, n: number, scale: number, shift = 0): Float32Array {
-  const rng = createRng(seed);
-  return Float32Array.from({ length: n }, () => (rng() * 2 - 1) * scale + shift);
-}
-
-/** max |a − b| / max |b|, the latter at least 1e-3 (for gradients that vanish up to rounding). */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0, m = 1e-3;
-  for (let i = 0; i < b.length; i++) {
-    d = Math.max(d, Math.abs(a[i]! - b[i]!));
-    m = Math.max(m, Math.abs(b[i]!));
-  }
-  return d / m;
-}
 
 type Bn = (x: tf.Tensor4D, g: tf.Tensor1D, b: tf.Tensor1D) => tf.Tensor4D;
 

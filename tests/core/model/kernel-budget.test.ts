@@ -2,7 +2,8 @@
  * Engine kernels per inference and per training step (issue 14: each is a dispatch on a GPU and
  * bookkeeping on WASM), counted with tf.profile on WASM with the real checkpoint, pinned where they
  * stand now so that a change which adds kernels fails here instead of slowing the studio unnoticed.
- * Before: 231 per dense inference, 254 compacted (first forward), 6,081 per training step.
+ * Before: 231 per dense inference, 254 compacted (first forward), 6,081 per training step (3,681
+ * before the fused BatchNorm kernels).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
@@ -55,15 +56,19 @@ describe.skipIf(!HAS_SHARED)('kernel budget on WASM', () => {
     model.dispose();
   });
 
-  it('training step, batch 2 at 320²: ≤ 3,700 kernels, Adam in ≤ 20', async () => {
+  it('training step, batch 2 at 320²: ≤ 1,500 kernels (issue 14), fused BatchNorm, Adam in ≤ 20', async () => {
     const model = createTrainableEResFD(original);
     const adam = createTorchAdam(model.params, { lr: 1e-3, weightDecay: 5e-4 });
     const step = createTrainStep(model, adam, 320);
     const batch = { x: new Float32Array(2 * 320 * 320 * 3).fill(0.1), targets: [Float32Array.of(0.1, 0.1, 0.4, 0.5, 1), Float32Array.of(0.5, 0.3, 0.9, 0.8, 1)], count: 2 };
     step(batch).dispose(); // warm-up: Adam's first step builds its flat moments
     const names = await kernels(() => step(batch));
-    expect(names.length).toBeLessThanOrEqual(3700);
-    expect(names.filter((n) => n === 'Reshape').length).toBeLessThanOrEqual(200);
+    // 1,315 now: fused BatchNorm kernels, tape-light adds/concats/flush, one weighted sum per FPN fusion.
+    expect(names.length).toBeLessThanOrEqual(1500);
+    expect(names.filter((n) => n === 'StudioBatchNormTrain')).toHaveLength(75);
+    expect(names.filter((n) => n === 'StudioBatchNormTrainGrad')).toHaveLength(70); // not the dead layer5
+    expect(names.filter((n) => n === 'AvgPool')).toEqual([]); // no composite BatchNorm left
+    expect(names.filter((n) => n === 'Reshape').length).toBeLessThanOrEqual(60);
     // The parameters the step updated (the dead layer5 gets no gradient): Adam's flat group again.
     const grads = new Map([...model.params].filter(([k]) => !k.includes('layer5')).map(([k, v]) => [k, tf.zerosLike(v)]));
     const adamKernels = (await tf.profile(() => adam.step(grads))).kernels.length;

@@ -16,7 +16,8 @@
  * broadcasting binary ops.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { reshapeView } from '../../backend/reshape-view.ts';
+import { reshapeView, tapeIsRecording } from '../../backend/reshape-view.ts';
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, hasFusedBatchNormTrain } from '../../backend/kernels/batch-norm-train.ts';
 
 /**
  * Mean over N, H, W of an NHWC map: [C], as one average pool over the batch stacked in height. The
@@ -52,9 +53,45 @@ export interface BatchNormTrainOptions {
 
 /**
  * `act(batchNorm(x, batch mean, batch variance, beta, gamma))` with batch statistics over N·H·W,
- * differentiable in x, gamma and beta.
+ * differentiable in x, gamma and beta. On WASM and WebGPU, one fused kernel forward and one backward
+ * (backend/kernels/batch-norm-train.ts); elsewhere the composite below.
  */
 export function batchNormTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, options: BatchNormTrainOptions): tf.Tensor4D {
+  return hasFusedBatchNormTrain() ? batchNormTrainFused(x, gamma, beta, options) : batchNormTrainComposite(x, gamma, beta, options);
+}
+
+function fusedForward(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, options: BatchNormTrainOptions): tf.Tensor4D {
+  const { epsilon, relu, onStats } = options;
+  // As in the composite, the statistics live for onStats only: whatever it does not keep is freed.
+  return tf.tidy(() => {
+    const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_TRAIN, { x, gamma, beta }, { epsilon, relu }) as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
+    onStats?.(mean, variance);
+    return y;
+  });
+}
+
+/**
+ * The fused kernels. Under a gradient tape only x is saved (the engine clones what is saved: one
+ * Identity kernel each, and the clone outlives the forward's scope); the backward recomputes the
+ * statistics and the ReLU's mask from it. gamma and beta are read by closure: they are variables,
+ * which no scope disposes.
+ */
+function batchNormTrainFused(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, options: BatchNormTrainOptions): tf.Tensor4D {
+  if (!tapeIsRecording()) return fusedForward(x, gamma, beta, options);
+  const { epsilon, relu } = options;
+  const op = tf.customGrad((xIn, gammaIn, betaIn, saveIn) => {
+    (saveIn as tf.GradSaveFunc)([xIn as tf.Tensor]);
+    return {
+      value: fusedForward(xIn as tf.Tensor4D, gammaIn as tf.Tensor1D, betaIn as tf.Tensor1D, options),
+      gradFunc: (dy: tf.Tensor, [saved]: tf.Tensor[]) =>
+        tf.engine().runKernel(BATCH_NORM_TRAIN_GRAD, { dy, x: saved!, gamma: gammaIn as tf.Tensor, beta: betaIn as tf.Tensor }, { epsilon, relu }) as tf.Tensor[],
+    };
+  });
+  return op(x, gamma, beta) as tf.Tensor4D;
+}
+
+/** TF.js ops with the analytic gradient: CPU and WebGL, which have no fused kernels. */
+function batchNormTrainComposite(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, options: BatchNormTrainOptions): tf.Tensor4D {
   const { epsilon, relu, onStats } = options;
   const [n, h, w, c] = x.shape;
   const m = n * h * w;

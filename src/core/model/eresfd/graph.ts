@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { reshapeView } from '../../backend/reshape-view.ts';
+import { addTapeLight, concatTapeLight, weightedSumTapeLight } from '../../backend/tape-light.ts';
 import { CONV_BY_NAME, STAGE_BLOCKS, type ConvSpec } from './architecture.ts';
 import { FPN_EPS } from './constants.ts';
 
@@ -68,7 +69,7 @@ const spec = (name: string): ConvSpec => CONV_BY_NAME.get(name)!;
 function convBlock(ops: LayerOps, prefix: string, x: tf.Tensor4D, withShortcut: boolean): tf.Tensor4D {
   const y = ops.convBn(spec(`${prefix}.res_layer.3`), ops.convBn(spec(`${prefix}.res_layer.0`), x));
   const shortcut = withShortcut ? ops.convBn(spec(`${prefix}.shortcut_layer.0`), x) : x;
-  return tf.add(y, shortcut); // no ReLU after the add
+  return addTapeLight(y, shortcut); // no ReLU after the add
 }
 
 function stage(ops: LayerOps, index: number, x: tf.Tensor4D): tf.Tensor4D {
@@ -89,7 +90,7 @@ function fem(ops: LayerOps, index: number, x: tf.Tensor4D): tf.Tensor4D {
   const r1 = ops.convBn(spec(`${p}.res_branch1.0`), x);
   const r2 = ops.convBn(spec(`${p}.res_branch2.3`), ops.convBn(spec(`${p}.res_branch2.0`), r1));
   const r3 = ops.convBn(spec(`${p}.res_branch3.3`), ops.convBn(spec(`${p}.res_branch3.0`), r2));
-  return tf.concat([r1, r2, r3], 3);
+  return concatTapeLight([r1, r2, r3], 3);
 }
 
 /**
@@ -100,21 +101,25 @@ function fem(ops: LayerOps, index: number, x: tf.Tensor4D): tf.Tensor4D {
  */
 function backgroundMaxOut(heads: tf.Tensor4D): tf.Tensor4D {
   const [loc, c0, c1, c2, face] = tf.split(heads, [4, 1, 1, 1, 1], 3);
-  return tf.concat([loc!, tf.maximum(tf.maximum(c0!, c1!), c2!), face!], 3) as tf.Tensor4D;
+  return concatTapeLight([loc!, tf.maximum(tf.maximum(c0!, c1!), c2!), face!], 3) as tf.Tensor4D;
 }
 
 type Fusion = (a: tf.Tensor4D, b: tf.Tensor4D, j: number) => tf.Tensor4D;
 
 /**
  * FPN fusion j (`td`/`agg` of FullySepFPN): (wn0·a + wn1·b) / (wn0 + wn1 + eps) with
- * wn = relu(w1) / (Σ_rows relu(w1) + eps), column j.
+ * wn = relu(w1) / (Σ_rows relu(w1) + eps), column j — computed as a·x + b·y with the coefficients
+ * of all nine fusions normalised at once on the device (a = wn0 / (wn0 + wn1 + eps), as
+ * {@link fusionCoefficients} on the host): equal up to float32 rounding, and per fusion one
+ * weighted sum instead of three products, two sums and a division, each with TF.js's gradient.
  */
 function weightedFusion(w: tf.Tensor2D): Fusion {
   const wr = tf.relu(w);
-  const wn = tf.div(wr, tf.add(tf.sum(wr, 0, true), FPN_EPS)) as tf.Tensor2D; // column-wise normalisation
-  const w0 = tf.unstack(tf.reshape(tf.slice(wn, [0, 0], [1, 9]), [9]));
-  const w1 = tf.unstack(tf.reshape(tf.slice(wn, [1, 0], [1, 9]), [9]));
-  return (a, b, j) => tf.div(tf.add(tf.mul(w0[j]!, a), tf.mul(w1[j]!, b)), tf.add(tf.add(w0[j]!, w1[j]!), FPN_EPS));
+  const wn = tf.div(wr, tf.add(tf.sum(wr, 0, true), FPN_EPS)); // column-wise normalisation
+  const coefficients = tf.div(wn, tf.add(tf.sum(wn, 0, true), FPN_EPS)); // [2, 9]: a_j, b_j
+  const [a, b] = tf.unstack(coefficients) as [tf.Tensor1D, tf.Tensor1D];
+  const ca = tf.unstack(a) as tf.Scalar[], cb = tf.unstack(b) as tf.Scalar[];
+  return (x, y, j) => weightedSumTapeLight(x, y, ca[j]!, cb[j]!);
 }
 
 /** Fusion j whose first operand is a conv of {@link fusionConvScales}: a was folded into it. */
@@ -221,7 +226,7 @@ export function runGraph(ops: LayerOps, x: tf.Tensor4D, options: GraphOptions = 
     }
     flat.push(reshapeView(heads, [batch, heads.shape[1] * heads.shape[2], 6]));
   });
-  const [loc, conf] = tf.split(tf.concat(flat, 1), [4, 2], 2) as [tf.Tensor3D, tf.Tensor3D];
+  const [loc, conf] = tf.split(concatTapeLight(flat, 1), [4, 2], 2) as [tf.Tensor3D, tf.Tensor3D];
   const out: GraphOutput = { loc, conf };
   if (options.levels) Object.assign(out, { locLevels, confLevels });
   if (options.keepSources) out.sources = femOut;

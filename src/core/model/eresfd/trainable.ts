@@ -13,6 +13,7 @@ import { convPad, toHwio } from './eresfd.ts';
 import { runGraph, type GraphOptions, type GraphOutput, type LayerOps } from './graph.ts';
 import { batchNormTrain } from './batch-norm-train.ts';
 import { flushDenormalsTf, hasSubnormals } from '../../util/denormals.ts';
+import { concatTapeLight } from '../../backend/tape-light.ts';
 
 export interface TrainableEResFD {
   /** Trainable parameters by canonical key; conv weights are HWIO ([kh, kw, in, out]). */
@@ -102,8 +103,8 @@ export function createTrainableEResFD(stateDict: StateDict): TrainableEResFD {
     tf.conv2d(x, weight(`${spec.name}.weight`), spec.stride, convPad(spec));
   // loc.i and conf.i read the same map: one conv with both filters (and one gradient pass).
   const heads = (loc: ConvSpec, conf: ConvSpec, x: tf.Tensor4D): tf.Tensor4D => {
-    const filter = tf.concat([weight(`${loc.name}.weight`), weight(`${conf.name}.weight`)], 3) as tf.Tensor4D;
-    const bias = tf.concat([p(`${loc.name}.bias`), p(`${conf.name}.bias`)]);
+    const filter = concatTapeLight([weight(`${loc.name}.weight`), weight(`${conf.name}.weight`)], 3);
+    const bias = concatTapeLight([p(`${loc.name}.bias`), p(`${conf.name}.bias`)], 0);
     return tf.add(tf.conv2d(x, filter, 1, 'valid'), bias) as tf.Tensor4D;
   };
 
