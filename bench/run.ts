@@ -2,7 +2,9 @@
  * `npm run bench`: speed targets live here, not in timed tests. Prints medians and their ratio to the
  * reference PyTorch CPU figures measured on this machine (SPEC §10.2, golden/train_step README), in Node
  * (WASM, CPU backends) and in Debian's Chromium (WASM, WebGPU, WebGL) driven by Playwright.
- * Usage: npm run bench [-- --only node|browser|peers|outcome|train-prep] [-- --quick] [-- --budgets 0.25,0.5,1 (outcome)] [-- --backend webgpu]
+ * Usage: npm run bench [-- --only node|browser|peers|train-peers|outcome|train-prep] [-- --quick] [-- --budgets 0.25,0.5,1 (outcome)] [-- --backend webgpu]
+ * `--only train-peers` [-- --rounds R]: the training step side by side with PyTorch CPU (batch 8, 320² and 640²), interleaved;
+ * `--only peers` runs it too, after the inference side by side.
  * `--only train-prep` [-- --sizes 320,640] [-- --rounds R]: whole training epochs, batch preparation on the training
  * thread vs in worker threads (issue 14), interleaved.
  * `--backend webgpu` runs the GPU report (bench/gpu/gpu-bench.ts) on WebGPU through Dawn instead.
@@ -22,6 +24,7 @@ import { formatCompactBench, runCompactBench } from './compact.bench.ts';
 import { runFpgmBench } from './fpgm.bench.ts';
 import { runSearchBench } from './search.bench.ts';
 import { runPeersBench } from './peers/peers.bench.ts';
+import { runTrainPeersBench } from './peers/train-peers.bench.ts';
 import { runOutcomeBench } from './outcome/outcome.bench.ts';
 import { createEResFD, evaluateWider, predictWider, loadEResFDCheckpoint, selectBackend, widerImageKey } from '../src/core/index.ts';
 import { loadValImage, presentValImages, readValGroundTruth } from '../src/platform/node/wider-folder.ts';
@@ -46,6 +49,25 @@ function row(where: string, r: ForwardBenchResult): string {
 async function peersSection(model: Uint8Array): Promise<void> {
   console.log('');
   console.log(await runPeersBench({ original: model, originalPath: MODEL, pruned: new Uint8Array(readFileSync(resolve(SHARED, 'models', 'EResFD-50-pruned.pth'))), prunedName: 'EResFD-50-pruned.pth', runs: args.quick ? 5 : 20 }));
+  await trainPeersSection(model);
+}
+
+async function trainPeersSection(model: Uint8Array): Promise<void> {
+  const rounds = (size: number): number => (typeof args.rounds === 'string' ? Number(args.rounds) : size > 320 ? (args.quick ? 2 : 4) : args.quick ? 3 : 7);
+  const batch = 8;
+  const dir = resolve(SHARED, 'widerface');
+  // Eight batches per epoch: an epoch's first batch is never overlapped with a step, as in the
+  // epochs a user runs, but those are longer still.
+  const entries = await widerEntries(dir, { split: 'train', size: batch * 8, seed: 0 });
+  const val = widerSampleSource(dir, 'val', await widerEntries(dir, { split: 'val', size: 1, seed: 0 }));
+  const pool = widerPrepPool({ dir, split: 'train', entries });
+  console.log('');
+  try {
+    console.log(await runTrainPeersBench({ original: model, originalPath: MODEL, sizes: [320, 640], rounds, batch,
+      endToEnd: { train: pool.source, val, label: `preparation in ${pool.workers} worker thread(s)` } }));
+  } finally {
+    await pool.close();
+  }
 }
 
 async function nodeSection(model: Uint8Array): Promise<void> {
@@ -140,6 +162,19 @@ async function browserSection(model: Uint8Array): Promise<void> {
         console.log(`chromium  ${backend.padEnd(7)} unavailable: ${(e as Error).message.split('\n')[0]}`);
       }
     }
+    console.log('\n## Training step in Chromium (WASM): direct SIMD kernels vs XNNPACK only, alternating steps');
+    for (const threads of [1, 2]) {
+      // A page per thread count: TF.js fixes it when the WASM backend initialises.
+      const p = await browser.newPage();
+      try {
+        await p.goto(`${url}bench/browser/bench.html?threads=${threads}`);
+        await p.waitForSelector('body[data-ready="true"]', { timeout: 120_000 });
+        const t = await p.evaluate(([m, b, s, n]) => window.bench.trainDirect(m, b, s, n), [b64, 8, 320, args.quick ? 3 : 6] as const);
+        console.log(`8×320²  ${t.threads} WASM thread(s)${t.sharedMemory ? ' (threaded build, shared memory)' : ''}: direct ${t.directMs.toFixed(0)} ms/step, XNNPACK only ${t.xnnpackMs.toFixed(0)} ms/step (per-step ratio ×${t.ratio.toFixed(2)})`);
+      } finally {
+        await p.close();
+      }
+    }
     console.log('\n## Compaction in Chromium (WASM), ms/frame at 480×640');
     const b64Of = (n: string) => Buffer.from(readFileSync(resolve(SHARED, 'models', n))).toString('base64');
     const pruned = ['EResFD-50-pruned.pth', 'EResFD-60-pruned.pth'].map((name) => ({ name, b64: b64Of(name) }));
@@ -180,6 +215,7 @@ async function main(): Promise<void> {
     return;
   }
   if (args.only === 'outcome') return outcomeSection();
+  if (args.only === 'train-peers') return trainPeersSection(model);
   if (args.only === 'train-prep') return trainPrepSection(model, typeof args.sizes === 'string' ? args.sizes.split(',').map(Number) : [320]);
   if (!args.only || args.only === 'peers') await peersSection(model);
   if (!args.only || args.only === 'node') await nodeSection(model);

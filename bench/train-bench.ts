@@ -82,7 +82,7 @@ function sourceSample(): { image: RgbImage; boxes: Float32Array } {
 }
 
 /** One augmented, normalised batch, as the trainer builds it (a sample without faces is redrawn). */
-function buildBatch(batch: number, size: number, seed: number): TrainBatch {
+export function buildBatch(batch: number, size: number, seed: number): TrainBatch {
   const { image, boxes } = sourceSample();
   const pixels = size * size * 3;
   const x = new Float32Array(batch * pixels);
@@ -134,6 +134,49 @@ export async function runTrainBench(backend: BackendName, options: TrainBenchOpt
   }
   const stepMs = median(times);
   return { backend, batch, size, steps, imagesPerSec: (1000 * batch) / stepMs, stepMs, stepMsMin: Math.min(...times), prepMs: median(prep), ...(kernelsPerStep === undefined ? {} : { kernelsPerStep }) };
+}
+
+export interface StudioStep {
+  /** [lossL, lossC] of the opening step: the checkpoint's weights, comparable with another framework's. */
+  lossPair: [number, number];
+  /** One full step; ms until its loss pair is on the host (so device work counts). */
+  once(): Promise<number>;
+  dispose(): void;
+}
+
+/** The trainer's step (createTrainStep, Adam as in runTrainBench) on one fixed batch, after one untimed step. */
+export async function openStudioStep(backend: BackendName, data: TrainBatch, size: number, model?: Uint8Array): Promise<StudioStep> {
+  await selectBackend([backend]);
+  const net = createTrainableEResFD(model ? loadEResFDCheckpoint(model).stateDict : syntheticStateDict(1));
+  const adam = createTorchAdam(net.params, { lr: 1e-3, weightDecay: 5e-4 });
+  const step = createTrainStep(net, adam, size);
+  const run = async (): Promise<Float32Array | Int32Array | Uint8Array> => {
+    const pair = step(data);
+    try {
+      return await pair.data();
+    } finally {
+      pair.dispose();
+    }
+  };
+  const dispose = (): void => {
+    adam.dispose();
+    net.dispose();
+  };
+  try {
+    const first = await run();
+    return {
+      lossPair: [first[0]!, first[1]!],
+      once: async () => {
+        const t0 = now();
+        await run();
+        return now() - t0;
+      },
+      dispose,
+    };
+  } catch (e) {
+    dispose();
+    throw e;
+  }
 }
 
 /** One result line with the ratio to the PyTorch reference. */

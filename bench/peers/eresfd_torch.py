@@ -18,8 +18,9 @@ import torch.nn.functional as F
 BN_EPS, FPN_EPS = 1e-5, 1e-4
 
 
-def build_forward(sd, table, train=False):
-    """The network as a function of an NCHW batch; `train` = batch-statistics BN (running stats updated)."""
+def build_forward(sd, table, train=False, split=False):
+    """The network as a function of an NCHW batch; `train` = batch-statistics BN (running stats updated).
+    `split`: returns (loc [B,P,4], conf [B,P,2], head map sizes) as the loss wants, instead of one flat vector."""
     convs = {c["name"]: c for c in table["convs"]}
     stage_blocks = table["stage_blocks"]
 
@@ -63,7 +64,7 @@ def build_forward(sd, table, train=False):
         q2 = fuse(conv_bn(f"{fpn}.itm.1.conv.0", p2), sources[2], 6)
         q3 = fuse(conv_bn(f"{fpn}.itm.2.conv.0", p3), sources[3], 7)
         q4 = fuse(conv_bn(f"{fpn}.itm.3.conv.0", h0), sources[4], 8)
-        locs, confs = [], []
+        locs, confs, sizes = [], [], []
         for i, p in enumerate([p0, q1, q2, q3, q4, lat[4]]):
             m = f"base.m0.layer{7 + i}"
             r1 = conv_bn(m + ".res_branch1.0", p)
@@ -73,8 +74,15 @@ def build_forward(sd, table, train=False):
             loc, conf = conv_bn(f"loc.{i}", s), conv_bn(f"conf.{i}", s)
             if i == 0:
                 conf = torch.cat([conf[:, 0:3].max(1, keepdim=True)[0], conf[:, 3:4]], 1)
-            locs.append(loc.permute(0, 2, 3, 1).reshape(-1))
-            confs.append(conf.permute(0, 2, 3, 1).reshape(-1))
+            if split:
+                sizes.append(tuple(loc.shape[-2:]))
+                locs.append(loc.permute(0, 2, 3, 1).reshape(loc.shape[0], -1, 4))
+                confs.append(conf.permute(0, 2, 3, 1).reshape(conf.shape[0], -1, 2))
+            else:
+                locs.append(loc.permute(0, 2, 3, 1).reshape(-1))
+                confs.append(conf.permute(0, 2, 3, 1).reshape(-1))
+        if split:
+            return torch.cat(locs, 1), torch.cat(confs, 1), sizes
         return torch.cat(locs + confs)
 
     return forward

@@ -19,27 +19,47 @@ export interface TorchPeer {
 
 export const PYTHON = process.env.BFPGM_PYTHON ?? '/usr/bin/python3';
 
-export async function startTorchPeer(checkpointPath: string, input: Float32Array, height: number, width: number): Promise<TorchPeer> {
-  const dir = mkdtempSync(join(tmpdir(), 'bfpgm-torch-'));
-  const files = { table: join(dir, 'table.json'), input: join(dir, 'input.f32'), heads: join(dir, 'heads.f32') };
-  writeFileSync(files.table, JSON.stringify({ convs: CONVS, stage_blocks: STAGE_BLOCKS }));
-  writeFileSync(files.input, onnxExport.nhwcToNchw(input, height, width));
-  const child = spawn(PYTHON, [join(import.meta.dirname, 'eresfd_torch.py'), checkpointPath, files.table, files.input, String(height), String(width), files.heads], { stdio: ['pipe', 'pipe', 'pipe'] });
+/** A bench/peers python script on its line protocol: lines out, "t" → ms of one timed run, "q" quits. */
+export interface PythonPeerProcess {
+  next(): Promise<string>;
+  once(): Promise<number>;
+  quit(): void;
+}
+
+export function spawnPythonPeer(script: string, args: string[]): PythonPeerProcess {
+  const child = spawn(PYTHON, [join(import.meta.dirname, script), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += String(d)));
+  child.on('error', () => undefined);
+  child.stdin.on('error', () => undefined); // EPIPE when python already exited (no torch)
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const next = async (): Promise<string> => {
     const r = await lines.next();
     if (r.done) throw new Error(`python exited: ${stderr.trim().split('\n').pop() ?? ''}`);
     return r.value;
   };
+  return {
+    next,
+    once: async () => {
+      child.stdin.write('t\n');
+      return Number(await next());
+    },
+    quit: () => void child.stdin.end('q\n'),
+  };
+}
+
+export async function startTorchPeer(checkpointPath: string, input: Float32Array, height: number, width: number): Promise<TorchPeer> {
+  const dir = mkdtempSync(join(tmpdir(), 'bfpgm-torch-'));
+  const files = { table: join(dir, 'table.json'), input: join(dir, 'input.f32'), heads: join(dir, 'heads.f32') };
+  writeFileSync(files.table, JSON.stringify({ convs: CONVS, stage_blocks: STAGE_BLOCKS }));
+  writeFileSync(files.input, onnxExport.nhwcToNchw(input, height, width));
+  const py = spawnPythonPeer('eresfd_torch.py', [checkpointPath, files.table, files.input, String(height), String(width), files.heads]);
   const close = (): void => {
-    child.stdin.end('q\n');
+    py.quit();
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    child.on('error', () => undefined);
-    if ((await next()) !== 'ready') throw new Error('unexpected python output');
+    if ((await py.next()) !== 'ready') throw new Error('unexpected python output');
     const theirs = new Float32Array(readFileSync(files.heads).buffer.slice(0));
     const model = createEResFD(loadEResFDCheckpoint(new Uint8Array(readFileSync(checkpointPath))).stateDict);
     const out = tf.tidy(() => model.predict(tf.tensor4d(input, [1, height, width, 3]), { levels: true }));
@@ -50,14 +70,7 @@ export async function startTorchPeer(checkpointPath: string, input: Float32Array
     let maxAbsDiff = 0;
     for (let i = 0; i < ours.length; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(ours[i]! - theirs[i]!));
     if (!(maxAbsDiff <= 1e-4)) throw new Error(`PyTorch heads differ from the studio's by ${maxAbsDiff}`);
-    return {
-      maxAbsDiff,
-      once: async () => {
-        child.stdin.write('t\n');
-        return Number(await next());
-      },
-      close,
-    };
+    return { maxAbsDiff, once: py.once, close };
   } catch (e) {
     close();
     throw e;

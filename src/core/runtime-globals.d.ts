@@ -35,3 +35,6 @@ declare var TextDecoder: { prototype: TextDecoder; new (label?: string, options?
 
 /** Deep copy of plain-data configs (layer groupings). */
 declare function structuredClone<T>(value: T): T;
+
+/** Base64 → binary string, for WASM modules embedded in the source. */
+declare function atob(data: string): string;

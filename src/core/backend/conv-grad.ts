@@ -19,7 +19,9 @@
  * with the backend, the way tfjs-backend-wasm composes its own kernels), and frees every
  * intermediate with `backend.disposeData`; the engine never sees the intermediates.
  *
- *   Conv2DBackpropFilter: on small maps, a stride-1 convolution of the transposed input with the
+ *   Conv2DBackpropFilter: a direct WASM-SIMD kernel on TF.js's own heap (kernels/wasm/train_kernels.c)
+ *     when the output channels are a multiple of 4 — 2–4× the XNNPACK formulations below, which stay
+ *     for the other widths and where the module cannot be instantiated. Those: on small maps, a stride-1 convolution of the transposed input with the
  *     transposed, s-dilated dy — one XNNPACK Conv2D plus three transposes (backpropFilterByConv); on
  *     large stride-1 or 1×1 ones, one XNNPACK GEMM per filter tap over slices of the transposed
  *     input, all with dy as the packed operand (backpropFilterByTaps). Both avoid WASM's transposed
@@ -37,6 +39,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { DataId, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { nearestSourceIndex } from './cpu-kernel-fixes.ts';
+import { directKernels } from './kernels/wasm/direct-kernels.ts';
 
 const BACKEND = 'wasm';
 
@@ -153,7 +156,23 @@ function backpropFilterByTaps(backend: WasmBackendLike, x: TensorInfo, dy: Tenso
  * few kernels win. Strided k×k taps are element-wise gathers, slower than the convolution.
  */
 const TAPS_MIN_PIXELS = 2048;
-let backpropFilterMode: 'auto' | 'conv' | 'taps' = 'auto';
+let backpropFilterMode: 'auto' | 'xnnpack' | 'conv' | 'taps' | 'direct' = 'auto';
+
+/**
+ * dW by the direct kernel: one pass over dy row by row, every tap and input channel reading the row
+ * while it is in L1 (XNNPACK's GEMMs stream the whole reduction from memory once per output tile).
+ */
+function backpropFilterDirect(backend: WasmBackendLike, x: TensorInfo, dy: TensorInfo, info: Conv2DInfo): TensorInfo | null {
+  const kernels = directKernels(backend);
+  if (!kernels || info.outChannels % 4 !== 0 || x.dtype !== 'float32' || dy.dtype !== 'float32') return null;
+  const { batchSize: B, inHeight: H, inWidth: W, inChannels: Ci, outHeight: OH, outWidth: OW, outChannels: Co,
+    filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw, padInfo } = info;
+  const dw = backend.makeOutput([KH, KW, Ci, Co], 'float32');
+  // Offsets after the allocation: makeOutput may grow the heap (views go stale, offsets do not).
+  const at = (t: TensorInfo) => backend.typedArrayFromHeap(t).byteOffset;
+  kernels.convFilterGrad(at(x), at(dy), at(dw), B, H, W, Ci, OH, OW, Co, KH, KW, sh, sw, padInfo.top, padInfo.left);
+  return dw;
+}
 
 /** dW `[KH, KW, Ci, Co]` of a stride-s NHWC conv from x `[B, H, W, Ci]` and dy `[B, OH, OW, Co]`. */
 function backpropFilter(
@@ -166,8 +185,13 @@ function backpropFilter(
   if (dy.shape[0] !== B || dy.shape[1] !== OH || dy.shape[2] !== OW || dy.shape[3] !== Co) {
     throw new Error(`conv-grad: dy [${dy.shape.join(', ')}] does not fit conv output [${B}, ${OH}, ${OW}, ${Co}]`);
   }
+  if (backpropFilterMode === 'auto' || backpropFilterMode === 'direct') {
+    const direct = backpropFilterDirect(backend, x, dy, info);
+    if (direct) return direct;
+    if (backpropFilterMode === 'direct') throw new Error('conv-grad: the direct filter-gradient kernel is unavailable for this backend or shape');
+  }
   const byTaps = backpropFilterMode === 'taps'
-    || (backpropFilterMode === 'auto' && (sh * sw === 1 || KH * KW === 1) && OH * OW >= TAPS_MIN_PIXELS);
+    || ((backpropFilterMode === 'auto' || backpropFilterMode === 'xnnpack') && (sh * sw === 1 || KH * KW === 1) && OH * OW >= TAPS_MIN_PIXELS);
   return byTaps ? backpropFilterByTaps(backend, x, dy, info) : backpropFilterByConv(backend, x, dy, info);
 }
 
@@ -199,6 +223,11 @@ function backpropInput(
   if (dy.shape[0] !== B || dy.shape[1] !== OH || dy.shape[2] !== OW || dy.shape[3] !== Co) {
     throw new Error(`conv-grad: dy [${dy.shape.join(', ')}] does not fit conv output [${B}, ${OH}, ${OW}, ${Co}]`);
   }
+  if (backpropInputMode === 'auto' || backpropInputMode === 'direct') {
+    const direct = backpropInputDirect(backend, dy, filter, info);
+    if (direct) return direct;
+    if (backpropInputMode === 'direct') throw new Error('conv-grad: the direct input-gradient kernel is unavailable for this backend or shape');
+  }
   const owned: TensorInfo[] = [];
   const keep = (t: TensorInfo) => (owned.push(t), t);
   try {
@@ -223,7 +252,7 @@ function backpropInput(
     if (rowStart > 0 || colStart > 0 || rows !== dyd.shape[1] || cols !== dyd.shape[2]) {
       dyd = keep(run(backend, 'Slice', { x: dyd }, { begin: [0, rowStart, colStart, 0], size: [B, rows, cols, Co] }));
     }
-    const wT = keep(flippedTransposedFilter(backend, filter)); // [KH, KW, Co, Ci]
+    const wT = keep(transposedFilter(backend, filter, true)); // [KH, KW, Co, Ci], flipped
     return run(backend, 'Conv2D', { x: dyd, filter: wT }, {
       strides: [1, 1], pad: [[0, 0], [padT, padB], [padL, padR], [0, 0]], dataFormat: 'NHWC', dilations: [1, 1],
     });
@@ -233,25 +262,47 @@ function backpropInput(
 }
 
 /**
- * f'[kh, kw, co, ci] = f[KH−1−kh, KW−1−kw, ci, co], written on the host: filters are a few thousand
- * values, and WASM's Reverse + Transpose kernels cost ~50 µs per backward conv for them.
+ * f'[kh, kw, co, ci] = f[KH−1−kh, KW−1−kw, ci, co] (flip) or f[kh, kw, ci, co], written on the host:
+ * filters are a few thousand values, and WASM's Reverse + Transpose kernels cost ~50 µs per backward
+ * conv for them.
  */
-function flippedTransposedFilter(backend: WasmBackendLike, filter: TensorInfo): TensorInfo {
+function transposedFilter(backend: WasmBackendLike, filter: TensorInfo, flip: boolean): TensorInfo {
   const [KH, KW, Ci, Co] = filter.shape as [number, number, number, number];
   const f = backend.typedArrayFromHeap(filter);
   const out = new Float32Array(f.length);
   for (let kh = 0; kh < KH; kh++) {
     for (let kw = 0; kw < KW; kw++) {
-      const src = ((KH - 1 - kh) * KW + (KW - 1 - kw)) * Ci * Co, dst = (kh * KW + kw) * Co * Ci;
+      const tap = flip ? (KH - 1 - kh) * KW + (KW - 1 - kw) : kh * KW + kw;
+      const src = tap * Ci * Co, dst = (kh * KW + kw) * Co * Ci;
       for (let ci = 0; ci < Ci; ci++) for (let co = 0; co < Co; co++) out[dst + co * Ci + ci] = f[src + ci * Co + co]!;
     }
   }
   return backend.makeOutput([KH, KW, Co, Ci], 'float32', undefined, out);
 }
 
+/**
+ * dx by the direct kernel: each dx row gathers its taps from the dy rows that reach it, at any
+ * stride — no zero-dilated dy (s² the work) and no per-call XNNPACK operator for a new filter.
+ */
+function backpropInputDirect(backend: WasmBackendLike, dy: TensorInfo, filter: TensorInfo, info: Conv2DInfo): TensorInfo | null {
+  const kernels = directKernels(backend);
+  if (!kernels || info.inChannels % 4 !== 0 || dy.dtype !== 'float32' || filter.dtype !== 'float32') return null;
+  const { batchSize: B, inHeight: H, inWidth: W, inChannels: Ci, outHeight: OH, outWidth: OW, outChannels: Co,
+    filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw, padInfo } = info;
+  const wt = transposedFilter(backend, filter, false);
+  const dx = backend.makeOutput([B, H, W, Ci], 'float32');
+  const at = (t: TensorInfo) => backend.typedArrayFromHeap(t).byteOffset;
+  try {
+    kernels.convInputGrad(at(dy), at(wt), at(dx), B, H, W, Ci, OH, OW, Co, KH, KW, sh, sw, padInfo.top, padInfo.left);
+  } finally {
+    free(backend, wt);
+  }
+  return dx;
+}
+
 /** WASM's own Conv2DBackpropInput, kept for the strided cases where it beats the zero-dilated conv. */
 let nativeBackpropInput: KernelFunc | undefined;
-let backpropInputMode: 'auto' | 'conv' = 'auto';
+let backpropInputMode: 'auto' | 'xnnpack' | 'conv' | 'direct' = 'auto';
 
 const conv2DBackpropInput: KernelFunc = (args) => {
   const { inputs, backend, attrs } = args;
@@ -265,7 +316,9 @@ const conv2DBackpropInput: KernelFunc = (args) => {
   const taps = filter.shape[0]! * filter.shape[1]!;
   // Measured at [4,160,160,16] / [4,640,640,3]: 3×3 s1 268 → 32 ms, 3×3 s2 165 → 40 ms, but
   // 1×1 s2 22 → 46 ms and 5×5 s4 217 → 479 ms (s² zero work dominates), so those stay native.
-  const useConv = backpropInputMode === 'conv' || !nativeBackpropInput || sh * sw === 1 || (sh * sw <= 4 && taps >= 9);
+  // The direct kernel (where it applies) beats both at every stride.
+  const direct = backpropInputMode === 'direct' || (backpropInputMode === 'auto' && filter.shape[2]! % 4 === 0 && directKernels(backend) !== null);
+  const useConv = direct || backpropInputMode === 'conv' || !nativeBackpropInput || sh * sw === 1 || (sh * sw <= 4 && taps >= 9);
   if (!useConv) return nativeBackpropInput!(args);
   return backpropInput(backend as unknown as WasmBackendLike, dy, filter, inputShape, strides, pad, dimRoundingMode);
 };
@@ -400,16 +453,19 @@ const REPLACEMENTS: ReadonlyArray<{ kernelName: string; kernelFunc: KernelFunc }
 
 export interface WasmTrainingKernelOptions {
   /**
-   * Conv2DBackpropInput on WASM: 'auto' (default) uses the XNNPACK-conv formulation where it is
-   * faster and WASM's native kernel elsewhere; 'conv' always the former (tests); 'native' keeps
-   * WASM's kernel untouched.
+   * Conv2DBackpropInput on WASM: 'auto' (default) runs the direct kernel where it applies (input
+   * channels a multiple of 4), else the XNNPACK-conv formulation where it is faster and WASM's native
+   * kernel elsewhere; 'xnnpack' the same without the direct kernel; 'conv' / 'direct' force one
+   * (tests, benchmarks; 'direct' throws where it does not apply); 'native' keeps WASM's kernel untouched.
    */
-  backpropInput?: 'auto' | 'conv' | 'native';
+  backpropInput?: 'auto' | 'xnnpack' | 'conv' | 'direct' | 'native';
   /**
-   * Conv2DBackpropFilter on WASM: 'auto' (default) picks per-tap GEMMs on large maps and the single
-   * convolution on small ones; 'conv' / 'taps' force one (tests).
+   * Conv2DBackpropFilter on WASM: 'auto' (default) runs the direct kernel where it applies, else
+   * per-tap GEMMs on large maps and the single convolution on small ones; 'xnnpack' the same without
+   * the direct kernel; 'direct' / 'conv' / 'taps' force one (tests, benchmarks; 'direct' throws where
+   * it does not apply).
    */
-  backpropFilter?: 'auto' | 'conv' | 'taps';
+  backpropFilter?: 'auto' | 'xnnpack' | 'conv' | 'taps' | 'direct';
 }
 
 /**

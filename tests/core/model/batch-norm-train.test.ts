@@ -46,6 +46,9 @@ describe.each(NODE_BACKENDS)('batchNormTrain on %s', (backend) => {
     { relu: true, shape: [2, 6, 5, 4] as [number, number, number, number] },
     { relu: false, shape: [3, 4, 7, 8] as [number, number, number, number] },
     { relu: true, shape: [4, 1, 1, 3] as [number, number, number, number] },
+    // WASM's direct kernels: 16- and 8+4-channel blocks, sums flushed every 64 rows.
+    { relu: true, shape: [2, 12, 10, 16] as [number, number, number, number] },
+    { relu: false, shape: [1, 9, 9, 12] as [number, number, number, number] },
   ])('relu $relu, $shape: values and gradients equal moments → batchNorm', async ({ relu, shape }) => {
     const ours = await run((x, g, b) => batchNormTrain(x, g, b, { epsilon: EPS, relu }), shape);
     const ref = await run(reference(relu), shape);
@@ -65,14 +68,15 @@ describe.each(NODE_BACKENDS)('batchNormTrain on %s', (backend) => {
     tf.dispose([x, g, b, y, mean, variance, ...stats]);
   });
 
-  it('leaves no tensors behind after forward and backward', () => {
-    const x = tf.tensor4d(host(6, 2 * 4 * 4 * 3, 1), [2, 4, 4, 3]);
-    const g = tf.ones([3]) as tf.Tensor1D;
-    const b = tf.zeros([3]) as tf.Tensor1D;
-    const before = tf.memory().numTensors;
+  it.each([3, 4])('leaves no tensors or buffers behind after forward and backward (%i channels)', (c) => {
+    const x = tf.tensor4d(host(6, 2 * 4 * 4 * c, 1), [2, 4, 4, c]);
+    const g = tf.ones([c]) as tf.Tensor1D;
+    const b = tf.zeros([c]) as tf.Tensor1D;
+    const before = tf.memory();
     const grads = tf.grads((xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => tf.sum(batchNormTrain(xx as tf.Tensor4D, gg as tf.Tensor1D, bb as tf.Tensor1D, { epsilon: EPS, relu: true })))([x, g, b]);
     tf.dispose(grads);
-    expect(tf.memory().numTensors).toBe(before);
+    expect(tf.memory().numTensors).toBe(before.numTensors);
+    expect(tf.memory().numDataBuffers).toBe(before.numDataBuffers);
     tf.dispose([x, g, b]);
   });
 });

@@ -13,7 +13,10 @@
  * tensor costs an Identity kernel, and tensors kept by the op itself would leak whenever a layer's
  * gradient never runs (the dead layer5). The recomputation is bit-identical to the forward's.
  *
- * WASM: the same XNNPACK kernels as the composite (full-window average pools for the channel means,
+ * WASM, channels a multiple of 4: the direct kernels of wasm/train_kernels.c on TF.js's heap — forward
+ * 3 passes over x (Σx, Σ(x−μ)², the map), backward 4 (x again for μ and σ², the two sums, dx) — with
+ * float64 channel sums, and the per-channel arithmetic on the host as below. Otherwise
+ * the same XNNPACK kernels as the composite (full-window average pools for the channel means,
  * 1×1 depthwise convs for the per-channel affine maps), called on the backend directly and freed
  * inside; the per-channel vector arithmetic (a few dozen floats) runs on the host in float32, which
  * spares ~14 tiny kernels per layer. Results equal the composite's up to the last bit of rsqrt.
@@ -21,6 +24,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { DataId, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { directKernels, type DirectKernels } from './wasm/direct-kernels.ts';
 import { batchNormTrainWebGpuBackward, batchNormTrainWebGpuForward, type BatchNormTrainAttrs } from './batch-norm-train-webgpu.ts';
 
 export type { BatchNormTrainAttrs };
@@ -96,10 +100,85 @@ function centre(s: Scratch, x: TensorInfo, epsilon: number): { mean: Float32Arra
   return { mean, xc, variance, invStd };
 }
 
+/** The direct kernels when they apply to this map (float32, channels a multiple of 4). */
+function directFor(backend: WasmBackendLike, x: TensorInfo): DirectKernels | null {
+  return x.dtype === 'float32' && x.shape.length === 4 && x.shape[3]! % 4 === 0 ? directKernels(backend) : null;
+}
+
+/** Byte offset of a tensor on the WASM heap (stable across heap growth, unlike views). */
+function at(b: WasmBackendLike, t: TensorInfo): number {
+  return b.typedArrayFromHeap(t).byteOffset;
+}
+
+/** Float64 channel sums by the direct kernel: `count` sums of C channels (Σ over the M rows). */
+function directSums(k: DirectKernels, s: Scratch, b: WasmBackendLike, x: TensorInfo, dy: TensorInfo | null, mode: 0 | 1 | 2,
+  params: { mean?: TensorInfo; scale?: TensorInfo; shift?: TensorInfo; relu?: boolean } = {}): Float64Array {
+  const [n, h, w, c] = x.shape as [number, number, number, number];
+  const count = mode === 2 ? 2 : 1;
+  // 2 floats per double, one spare for 8-byte alignment.
+  const out = s.keep(b.makeOutput([2 * count * c + 1], 'float32'));
+  const base = at(b, out), aligned = base + (base % 8);
+  const p = (t: TensorInfo | undefined) => (t ? at(b, t) : 0);
+  k.bnSums(at(b, x), dy ? at(b, dy) : 0, n * h * w, c, p(params.mean), p(params.scale), p(params.shift), mode, params.relu ? 1 : 0, aligned);
+  const heap = b.typedArrayFromHeap(out);
+  return new Float64Array(heap.buffer, aligned, count * c).slice();
+}
+
+/** μ, σ² (biased) and 1/√(σ² + eps) in float32 from float64 sums, plus μ on the heap. */
+function directCentre(k: DirectKernels, s: Scratch, b: WasmBackendLike, x: TensorInfo, epsilon: number) {
+  const [n, h, w] = x.shape as [number, number, number, number];
+  const m = n * h * w;
+  const mean = Float32Array.from(directSums(k, s, b, x, null, 0), (v) => v / m);
+  const meanT = s.vector(mean);
+  const variance = Float32Array.from(directSums(k, s, b, x, null, 1, { mean: meanT }), (v) => v / m);
+  const eps = f32(epsilon);
+  const invStd = variance.map((v) => f32(1 / f32(Math.sqrt(f32(v + eps)))));
+  return { m, mean, meanT, variance, invStd };
+}
+
+function forwardDirect(k: DirectKernels, b: WasmBackendLike, x: TensorInfo, gamma: TensorInfo, beta: TensorInfo, attrs: BatchNormTrainAttrs): TensorInfo[] {
+  const s = new Scratch(b);
+  try {
+    const { m, mean, meanT, variance, invStd } = directCentre(k, s, b, x, attrs.epsilon);
+    const g = s.read(gamma);
+    const scale = s.vector(invStd.map((v, i) => f32(g[i]! * v)));
+    const y = b.makeOutput(x.shape, 'float32');
+    k.bnMap(at(b, x), 0, m, x.shape[3]!, at(b, meanT), at(b, scale), at(b, beta), 0, 0, 0, 0, attrs.relu ? 1 : 0, at(b, y));
+    return [y, b.makeOutput([mean.length], 'float32', undefined, mean), b.makeOutput([variance.length], 'float32', undefined, variance)];
+  } finally {
+    s.free();
+  }
+}
+
+function backwardDirect(k: DirectKernels, b: WasmBackendLike, dy: TensorInfo, x: TensorInfo, gamma: TensorInfo, beta: TensorInfo, attrs: BatchNormTrainAttrs): TensorInfo[] {
+  const s = new Scratch(b);
+  try {
+    const c = x.shape[3]!;
+    const { m, meanT, invStd } = directCentre(k, s, b, x, attrs.epsilon);
+    const gm = s.read(gamma);
+    const scale = invStd.map((v, i) => f32(gm[i]! * v));
+    const scaleT = s.vector(scale);
+    const sums = directSums(k, s, b, x, dy, 2, { mean: meanT, scale: scaleT, shift: beta, relu: attrs.relu });
+    const sumGrad = sums.subarray(0, c), sumGradXc = sums.subarray(c);
+    const meanGrad = Float32Array.from(sumGrad, (v) => v / m), meanGradXc = Float32Array.from(sumGradXc, (v) => v / m);
+    const dBeta = Float32Array.from(sumGrad);
+    const dGamma = Float32Array.from(sumGradXc, (v, i) => f32(f32(v) * invStd[i]!));
+    const offset = s.vector(meanGrad.map((v, i) => -f32(scale[i]! * v)));
+    const xcScale = s.vector(meanGradXc.map((v, i) => -f32(f32(scale[i]! * f32(invStd[i]! * invStd[i]!)) * v)));
+    const dx = b.makeOutput(x.shape, 'float32');
+    k.bnMap(at(b, x), at(b, dy), m, c, at(b, meanT), at(b, scaleT), at(b, offset), at(b, xcScale), at(b, scaleT), at(b, beta), 1, attrs.relu ? 1 : 0, at(b, dx));
+    return [dx, b.makeOutput([c], 'float32', undefined, dGamma), b.makeOutput([c], 'float32', undefined, dBeta)];
+  } finally {
+    s.free();
+  }
+}
+
 const forwardWasm: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, gamma, beta } = inputs as { x: TensorInfo; gamma: TensorInfo; beta: TensorInfo };
   const { epsilon, relu } = attrs as unknown as BatchNormTrainAttrs;
   const b = backend as unknown as WasmBackendLike;
+  const direct = directFor(b, x);
+  if (direct) return forwardDirect(direct, b, x, gamma, beta, attrs as unknown as BatchNormTrainAttrs);
   const s = new Scratch(b);
   try {
     const { mean, xc, variance, invStd } = centre(s, x, epsilon);
@@ -118,6 +197,8 @@ const backwardWasm: KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, x, gamma, beta } = inputs as { dy: TensorInfo; x: TensorInfo; gamma: TensorInfo; beta: TensorInfo };
   const { epsilon, relu } = attrs as unknown as BatchNormTrainAttrs;
   const b = backend as unknown as WasmBackendLike;
+  const direct = directFor(b, x);
+  if (direct && dy.dtype === 'float32') return backwardDirect(direct, b, dy, x, gamma, beta, attrs as unknown as BatchNormTrainAttrs);
   const s = new Scratch(b);
   try {
     const [n, h, w] = x.shape as [number, number, number, number];
