@@ -17,7 +17,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import '../src/platform/node/backends.ts';
 import { benchForward, type ForwardBenchResult } from './forward-bench.ts';
-import { formatTrainBench, formatTrainEpochBench, runTrainBench, runTrainEpochBench } from './train-bench.ts';
+import { formatDirectKernelsAB, formatTrainBench, formatTrainEpochBench, runDirectKernelsAB, runTrainBench, runTrainEpochBench } from './train-bench.ts';
 import { widerPrepPool } from '../src/platform/node/prep-pool.ts';
 import { widerEntries, widerSampleSource } from '../src/platform/node/wider-samples.ts';
 import { formatCompactBench, runCompactBench } from './compact.bench.ts';
@@ -78,6 +78,11 @@ async function nodeSection(model: Uint8Array): Promise<void> {
   console.log('\n## Training throughput, Node WASM (one step: forward, MultiBoxLoss, backward, Adam; target ≥ 0.5× PyTorch)');
   for (const [batch, size] of [[2, 320], [8, 640]] as const) {
     console.log(formatTrainBench(await runTrainBench('wasm', { batch, size, steps: args.quick ? 3 : batch === 8 ? 7 : 15, model })));
+  }
+
+  console.log('\n## Training step, Node WASM: direct SIMD kernels vs XNNPACK only, alternating steps');
+  for (const [batch, size] of [[8, 320], [8, 640]] as const) {
+    console.log(formatDirectKernelsAB(await runDirectKernelsAB(batch, size, args.quick ? 2 : size > 320 ? 4 : 6, model), 'Node'));
   }
 
   await trainPrepSection(model, [320]);
@@ -170,7 +175,7 @@ async function browserSection(model: Uint8Array): Promise<void> {
         await p.goto(`${url}bench/browser/bench.html?threads=${threads}`);
         await p.waitForSelector('body[data-ready="true"]', { timeout: 120_000 });
         const t = await p.evaluate(([m, b, s, n]) => window.bench.trainDirect(m, b, s, n), [b64, 8, 320, args.quick ? 3 : 6] as const);
-        console.log(`8×320²  ${t.threads} WASM thread(s)${t.sharedMemory ? ' (threaded build, shared memory)' : ''}: direct ${t.directMs.toFixed(0)} ms/step, XNNPACK only ${t.xnnpackMs.toFixed(0)} ms/step (per-step ratio ×${t.ratio.toFixed(2)})`);
+        console.log(formatDirectKernelsAB(t, `Chromium, ${t.threads} WASM thread(s)${t.sharedMemory ? ', threaded build (shared memory)' : ''}`));
       } finally {
         await p.close();
       }

@@ -11,7 +11,7 @@
  * worker_threads, issue 14), interleaved epoch by epoch so that a change in machine load hits both.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { createRng, createTrainableEResFD, createTrainer, loadEResFDCheckpoint, selectBackend, type BackendName, type RgbImage, type SampleSource, type StateDict } from '../src/core/index.ts';
+import { createRng, createTrainableEResFD, createTrainer, loadEResFDCheckpoint, selectBackend, setDirectTrainingKernels, type BackendName, type RgbImage, type SampleSource, type StateDict } from '../src/core/index.ts';
 // Internals this benchmark measures, by path (like tests): they are not part of the core's public entries.
 import { EXPECTED_KEYS } from '../src/core/checkpoint/state-dict-map.ts';
 import { median } from '../src/core/detect/time-forwards.ts';
@@ -177,6 +177,50 @@ export async function openStudioStep(backend: BackendName, data: TrainBatch, siz
     dispose();
     throw e;
   }
+}
+
+export interface DirectKernelsAB {
+  batch: number;
+  size: number;
+  /** Median ms of a step with the direct WASM kernels, and with XNNPACK only. */
+  directMs: number;
+  xnnpackMs: number;
+  /** Median of the per-round ratios xnnpack / direct. */
+  ratio: number;
+}
+
+/**
+ * The trainer's step on WASM with the direct kernels (backend/kernels/wasm) on and off, alternating
+ * step by step (on/off, off/on, …) so that machine load hits both; round 0 warms both paths up.
+ */
+export async function runDirectKernelsAB(batch: number, size: number, rounds: number, model: Uint8Array): Promise<DirectKernelsAB> {
+  await selectBackend(['wasm']);
+  const data = buildBatch(batch, size, 1);
+  const net = createTrainableEResFD(loadEResFDCheckpoint(model).stateDict);
+  const adam = createTorchAdam(net.params, { lr: 1e-3, weightDecay: 5e-4 });
+  const step = createTrainStep(net, adam, size);
+  const on: number[] = [], off: number[] = [];
+  try {
+    for (let r = 0; r <= rounds; r++) {
+      for (const direct of r % 2 ? [false, true] : [true, false]) {
+        setDirectTrainingKernels(direct);
+        const t0 = now();
+        const pair = step(data);
+        await pair.data();
+        pair.dispose();
+        if (r > 0) (direct ? on : off).push(now() - t0);
+      }
+    }
+  } finally {
+    setDirectTrainingKernels(true);
+    adam.dispose();
+    net.dispose();
+  }
+  return { batch, size, directMs: median(on), xnnpackMs: median(off), ratio: median(off.map((v, i) => v / on[i]!)) };
+}
+
+export function formatDirectKernelsAB(r: DirectKernelsAB, where: string): string {
+  return `${r.batch}×${r.size}²  ${where}: direct ${r.directMs.toFixed(0)} ms/step, XNNPACK only ${r.xnnpackMs.toFixed(0)} ms/step (per-round ratio ×${r.ratio.toFixed(2)})`;
 }
 
 /** One result line with the ratio to the PyTorch reference. */

@@ -5,10 +5,10 @@ import { getThreadsCount, setThreadsCount } from '@tensorflow/tfjs-backend-wasm'
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import * as tf from '@tensorflow/tfjs-core';
 import { benchForward } from '../forward-bench.ts';
-import { buildBatch, runTrainBench } from '../train-bench.ts';
+import { runDirectKernelsAB, runTrainBench, type DirectKernelsAB } from '../train-bench.ts';
 import { formatCompactBench, runCompactBench } from '../compact.bench.ts';
 import {
-  compactEResFD, timeForwards, rampInput, createEResFD, createTrainableEResFD, registerWasmTrainingKernels, registerBatchNormTrainKernels, setDirectTrainingKernels, planFpgm, loadEResFDCheckpoint, selectBackend, GROUPINGS,
+  compactEResFD, timeForwards, rampInput, createEResFD, createTrainableEResFD, registerWasmTrainingKernels, registerBatchNormTrainKernels, planFpgm, loadEResFDCheckpoint, selectBackend, GROUPINGS,
   type BackendName,
 } from '../../src/core/index.ts';
 // Internals this benchmark measures, by path (like tests): they are not part of the core's public entries.
@@ -18,8 +18,6 @@ import { priorBoxes } from '../../src/core/model/eresfd/priors.ts';
 import { fpgmDistanceSums, fpgmDistanceSumsOps, fpgmDistancesPath } from '../../src/core/backend/kernels/fpgm-distances.ts';
 import { normalizeImage } from '../../src/core/image/normalize-image.ts';
 import { planFpgmTf } from '../../src/core/prune/pruner.ts';
-import { createTorchAdam } from '../../src/core/train/adam.ts';
-import { createTrainStep } from '../../src/core/train/train-step.ts';
 
 declare global {
   interface Window {
@@ -28,7 +26,7 @@ declare global {
       /** Training throughput (bench/train-bench.ts) on one backend; the checkpoint is optional. */
       train(backend: BackendName, batch: number, size: number, steps: number, modelB64?: string): ReturnType<typeof runTrainBench>;
       /** Training steps with the direct WASM kernels on and off, alternating step by step (medians, ms). */
-      trainDirect(modelB64: string, batch: number, size: number, rounds: number): Promise<{ directMs: number; xnnpackMs: number; ratio: number; threads: number; sharedMemory: boolean }>;
+      trainDirect(modelB64: string, batch: number, size: number, rounds: number): Promise<DirectKernelsAB & { threads: number; sharedMemory: boolean }>;
       info(): Promise<{ crossOriginIsolated: boolean; webgpu: boolean; wasmThreads: boolean; wasmSimd: boolean }>;
       /** Per-level heads (NHWC, flattened) of a model on an RGB image, for parity checks against the goldens. */
       heads(modelB64: string, rgbB64: string, height: number, width: number, backend: BackendName): Promise<{ backend: string; loc: string[]; conf: string[] }>;
@@ -61,30 +59,9 @@ registerBatchNormTrainKernels();
 
 window.bench = {
   trainDirect: async (modelB64, batch, size, rounds) => {
-    await selectBackend(['wasm']);
-    const data = buildBatch(batch, size, 1);
-    const model = createTrainableEResFD(loadEResFDCheckpoint(fromB64(modelB64)).stateDict);
-    const adam = createTorchAdam(model.params, { lr: 1e-3, weightDecay: 5e-4 });
-    const step = createTrainStep(model, adam, size);
-    const times: Record<'on' | 'off', number[]> = { on: [], off: [] };
-    try {
-      for (let r = 0; r <= rounds; r++) {
-        for (const mode of (r % 2 ? ['off', 'on'] : ['on', 'off']) as Array<'on' | 'off'>) {
-          setDirectTrainingKernels(mode === 'on');
-          const t0 = performance.now();
-          const pair = step(data);
-          await pair.data();
-          pair.dispose();
-          if (r > 0) times[mode].push(performance.now() - t0); // round 0 warms both paths up
-        }
-      }
-    } finally {
-      setDirectTrainingKernels(true);
-      adam.dispose();
-      model.dispose();
-    }
-    const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
-    return { directMs: med(times.on), xnnpackMs: med(times.off), ratio: med(times.off.map((v, i) => v / times.on[i]!)), threads: getThreadsCount(), sharedMemory: (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer instanceof SharedArrayBuffer };
+    const r = await runDirectKernelsAB(batch, size, rounds, fromB64(modelB64));
+    const heap = (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8;
+    return { ...r, threads: getThreadsCount(), sharedMemory: heap.buffer instanceof SharedArrayBuffer };
   },
   denseVsCompact: async (checkpoints, backend, runs) => {
     await selectBackend([backend]);
