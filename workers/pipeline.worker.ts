@@ -47,6 +47,7 @@ import {
 import { getModel, openStudioDb, rethrowQuota, saveModel, type ModelOrigin, type RunKind, type StoredRun } from '../src/platform/browser/idb-store.ts';
 import { createIdbRunStore, createRun, deleteRun, dropRunWeights, findRun, getRun, listRuns, updateRunMeta } from '../src/platform/browser/idb-run-store.ts';
 import { datasetSampleSource, storedValEvaluation } from '../src/platform/browser/dataset-samples.ts';
+import { withWorkerPreparer, type DatasetSampleKey, type WorkerPreparedSource } from '../src/platform/browser/worker-preparer.ts';
 import { datasetLabel, getDataset } from '../src/platform/browser/wider-store.ts';
 
 // WASM lacks conv backprop kernels in 4.22 (and its copy kernels are slow); CPU's nearest-resize gradient is wrong for batch > 1.
@@ -235,12 +236,16 @@ async function pipelineJob(runId: string, input: PipelineConfigInput | undefined
       await store.saveWeights(runId, 'pretrained', pretrained);
     }
     const cfg = state?.config ?? validatePipelineConfig(input);
-    const { source: pool } = await datasetSampleSource(run.meta.datasetId, { images: cfg.data.images, seed: cfg.seed });
-    const evaluation = run.meta.valDatasetId && cfg.evaluate.images > 0 ? await storedValEvaluation(run.meta.valDatasetId) : undefined;
-    state = await runPipeline({
-      runId, pretrained, config: input, data: { pool, evaluation }, store, signal,
-      onEvent: (event) => emit({ runId, kind: 'pipeline', event }),
-    });
+    const prepared = await preparedDatasetSource({ datasetId: run.meta.datasetId, images: cfg.data.images, seed: cfg.seed });
+    try {
+      const evaluation = run.meta.valDatasetId && cfg.evaluate.images > 0 ? await storedValEvaluation(run.meta.valDatasetId) : undefined;
+      state = await runPipeline({
+        runId, pretrained, config: input, data: { pool: prepared.source, evaluation }, store, signal,
+        onEvent: (event) => emit({ runId, kind: 'pipeline', event }),
+      });
+    } finally {
+      prepared.close();
+    }
   }
   const fresh = await getRun(runId);
   let resultModelId = fresh.meta.resultModelId;
@@ -256,10 +261,19 @@ async function pipelineJob(runId: string, input: PipelineConfigInput | undefined
   return { runId, kind: 'pipeline', status: 'done', resultModelId };
 }
 
-async function trainingSources(datasetId: string, images: number, seed: number): Promise<{ train: SampleSource; val: SampleSource }> {
-  const { source } = await datasetSampleSource(datasetId, { images, seed });
+/**
+ * A stored dataset subset whose training samples a preparation worker prepares while this worker
+ * steps (workers/prep.worker.ts); `close()` ends that worker.
+ */
+async function preparedDatasetSource(key: DatasetSampleKey): Promise<WorkerPreparedSource> {
+  const { source } = await datasetSampleSource(key.datasetId, { images: key.images, seed: key.seed });
+  return withWorkerPreparer(source, key, () => new Worker(new URL('./prep.worker.ts', import.meta.url), { type: 'module', name: 'bfpgm-prep' }));
+}
+
+async function trainingSources(datasetId: string, images: number, seed: number): Promise<{ train: SampleSource; val: SampleSource; close(): void }> {
+  const { source, close } = await preparedDatasetSource({ datasetId, images, seed });
   const split = splitPool(source.size, 0.2, seed);
-  return { train: samples.subsetSource(source, split.train), val: samples.subsetSource(source, split.val) };
+  return { train: samples.subsetSource(source, split.train), val: samples.subsetSource(source, split.val), close };
 }
 
 async function trainingJob(runId: string, request: TrainingRunRequest | undefined, signal: AbortSignal, emit: Emit): Promise<RunOutcome> {
@@ -274,7 +288,11 @@ async function trainingJob(runId: string, request: TrainingRunRequest | undefine
     // The initial weights matter only until the first epoch is checkpointed.
     const initial: StateDict = state?.checkpoint ? new Map() : await loadModelWeights(run.meta.modelId);
     const data = await trainingSources(run.meta.datasetId, run.meta.images ?? 2, config.seed);
-    state = await trainingRun.runTraining({ runId, initial, config, data, store, signal, onEvent: (event) => emit({ runId, kind: 'training', event }) });
+    try {
+      state = await trainingRun.runTraining({ runId, initial, config, data, store, signal, onEvent: (event) => emit({ runId, kind: 'training', event }) });
+    } finally {
+      data.close();
+    }
   }
   const fresh = await getRun(runId);
   let resultModelId = fresh.meta.resultModelId;

@@ -14,6 +14,9 @@ test.describe('training in the browser', () => {
 
   test('a 2-epoch run: pause/resume, reload mid-epoch resumes from the last epoch checkpoint, cancel deletes', async ({ page }, testInfo) => {
     test.setTimeout(600_000);
+    // Batch preparation runs in its own worker beside the pipeline worker (issue 14).
+    const workers: string[] = [];
+    page.on('worker', (w) => workers.push(w.url()));
     await prepareStudio(page, { train: 20, val: 0 });
     await page.getByTestId('nav-train').click();
     await expect(page.getByTestId('train-backend')).toHaveText('wasm');
@@ -27,6 +30,7 @@ test.describe('training in the browser', () => {
     await expect(page.getByTestId('train-step')).toHaveText(/^[1-7]\/8$/, { timeout: 120_000 });
     await expect(page.getByTestId('train-progress')).toContainText(/loss_l \d+\.\d{3} · loss_c \d+\.\d{3} · [\d.]+ img\/s · ETA/);
     expect(Number(await page.getByTestId('train-ips').textContent())).toBeGreaterThan(0);
+    expect(workers.some((u) => /prep\.worker/.test(u)), workers.join(' ')).toBe(true);
     await screenshot(page, testInfo, 'training-running');
 
     // Pause mid-epoch: nothing is checkpointed yet; resume trains on.

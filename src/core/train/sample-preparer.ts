@@ -36,3 +36,37 @@ export async function prepareTrainSample(source: SampleSource, spec: PrepareSpec
 export function inThreadPreparer(source: SampleSource, spec: PrepareSpec): SamplePreparer {
   return { prepare: (index, epoch) => prepareTrainSample(source, spec, index, epoch) };
 }
+
+/**
+ * `source` noting the buffers of the images it hands out (a caching source keeps them): `kept(b)` says
+ * whether `b` is one, for `transferableSample`.
+ */
+export function trackLoadedBuffers(source: SampleSource): { source: SampleSource; kept: (buffer: ArrayBufferLike) => boolean } {
+  const loaded = new WeakSet<ArrayBufferLike>();
+  return {
+    source: {
+      size: source.size,
+      async load(index) {
+        const sample = await source.load(index);
+        loaded.add(sample.image.data.buffer);
+        return sample;
+      },
+    },
+    kept: (buffer) => loaded.has(buffer),
+  };
+}
+
+/**
+ * A prepared sample ready to post from a preparation worker with its buffers transferred: an array
+ * that owns its whole buffer, which the worker's decoded-image cache does not hold (`kept`), goes as
+ * is; anything else is copied, so a transfer never detaches a cached image.
+ */
+export function transferableSample(sample: PreparedSample, kept: (buffer: ArrayBufferLike) => boolean): { sample: PreparedSample; transfer: ArrayBuffer[] } {
+  const own = <T extends Uint8Array | Uint8ClampedArray | Float32Array>(a: T): T => {
+    const whole = a.byteOffset === 0 && a.byteLength === a.buffer.byteLength && a.buffer instanceof ArrayBuffer;
+    return whole && !kept(a.buffer) ? a : (a.slice() as T);
+  };
+  const image = { ...sample.image, data: own(sample.image.data) };
+  const targets = own(sample.targets);
+  return { sample: { image, targets }, transfer: [image.data.buffer as ArrayBuffer, targets.buffer as ArrayBuffer] };
+}

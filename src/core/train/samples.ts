@@ -4,4 +4,4 @@
  * preparation worker runs off the training thread.
  */
 export { widerBoxes, subsetSource } from './sample-source.ts';
-export { prepareTrainSample, inThreadPreparer, sampleSeed } from './sample-preparer.ts';
+export { prepareTrainSample, inThreadPreparer, sampleSeed, trackLoadedBuffers, transferableSample } from './sample-preparer.ts';

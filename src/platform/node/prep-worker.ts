@@ -10,24 +10,9 @@ import type { PrepReply, PrepRequest, PrepWorkerData } from './prep-pool.ts';
 
 const port = parentPort!;
 const data = workerData as PrepWorkerData;
-const cached = widerSampleSource(data.dir, data.split, data.entries, data.cacheBytes);
-/** Buffers of decoded images the source keeps: a sample sharing one is copied, never transferred. */
-const kept = new WeakSet<ArrayBufferLike>();
-const base: SampleSource = {
-  size: cached.size,
-  async load(index) {
-    const sample = await cached.load(index);
-    kept.add(sample.image.data.buffer);
-    return sample;
-  },
-};
+// Decoded images the source caches: a sample sharing one's buffer is copied, never transferred.
+const { source: base, kept } = samples.trackLoadedBuffers(widerSampleSource(data.dir, data.split, data.entries, data.cacheBytes));
 const preparers = new Map<number, { source: SampleSource; spec: PrepareSpec }>();
-
-/** `a` itself when it owns its whole buffer and the cache does not hold that buffer, else a copy. */
-function own<T extends Uint8Array | Uint8ClampedArray | Float32Array>(a: T): T {
-  const whole = a.byteOffset === 0 && a.byteLength === a.buffer.byteLength && a.buffer instanceof ArrayBuffer;
-  return whole && !kept.has(a.buffer) ? a : (a.slice() as T);
-}
 
 function codeOf(e: unknown): ErrorCode {
   if (isStudioError(e)) return e.code;
@@ -39,8 +24,7 @@ async function prepare(req: Extract<PrepRequest, { type: 'prepare' }>): Promise<
     const p = preparers.get(req.id);
     if (!p) throw new Error(`no preparer ${req.id} (closed?)`);
     const out = await samples.prepareTrainSample(p.source, p.spec, req.index, req.epoch);
-    const image = { ...out.image, data: own(out.image.data) };
-    return { req: req.req, ok: true, sample: { image, targets: own(out.targets) } };
+    return { req: req.req, ok: true, sample: samples.transferableSample(out, kept).sample };
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     return { req: req.req, ok: false, code: codeOf(e), message: `preparing training sample ${req.index} of epoch ${req.epoch} (worker): ${message}` };
