@@ -290,7 +290,10 @@ export function planTrainAugmentation(
 
 /** Renders the S×S RGB image of a plan (photometric on the source, one resample, flip). */
 export function renderTrainAugmentation(image: RgbImage, plan: TrainAugmentPlan): RgbImage {
-  const src = plan.photometric ? applyPhotometric(image, plan.photometric) : image;
+  // The resample reads only the region's pixels (taps outside it are dropped): distort just those.
+  const r = plan.region;
+  const window = { x0: Math.floor(r.x0), y0: Math.floor(r.y0), x1: Math.ceil(r.x1), y1: Math.ceil(r.y1) };
+  const src = plan.photometric ? applyPhotometric(image, plan.photometric, window) : image;
   const out = resampleRegion(src, plan.region, plan.size, plan.size, plan.filter, plan.fill);
   return plan.flip ? flipHorizontal(out) : out;
 }
