@@ -11,7 +11,7 @@
  * worker_threads, issue 14), interleaved epoch by epoch so that a change in machine load hits both.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { createRng, createTrainableEResFD, createTrainer, loadEResFDCheckpoint, selectBackend, setDirectTrainingKernels, type BackendName, type RgbImage, type SampleSource, type StateDict } from '../src/core/index.ts';
+import { createRng, createTrainableEResFD, createTrainer, loadEResFDCheckpoint, selectBackend, type BackendName, type RgbImage, type SampleSource, type StateDict } from '../src/core/index.ts';
 // Internals this benchmark measures, by path (like tests): they are not part of the core's public entries.
 import { EXPECTED_KEYS } from '../src/core/checkpoint/state-dict-map.ts';
 import { median } from '../src/core/detect/time-forwards.ts';
@@ -19,6 +19,7 @@ import { augmentTrain } from '../src/core/augment/augment-train.ts';
 import { createTorchAdam } from '../src/core/train/adam.ts';
 import { createTrainStep, type TrainBatch } from '../src/core/train/train-step.ts';
 import { normalizeImage } from '../src/core/image/normalize-image.ts';
+import { setDirectTrainingKernels } from '../src/core/backend/kernels/wasm/direct-kernels.ts';
 
 /** PyTorch CPU reference, one thread (golden/train_step README §5), images/s. */
 export const TRAIN_REFERENCE: Readonly<Record<string, number>> = { '8x640': 8.3, '2x320': 21.8 };

@@ -10,7 +10,6 @@ export * from './data/index.ts';
 // Backends and the kernels the studio registers on them.
 export { selectBackend } from './backend/select-backend.ts';
 export { registerWasmTrainingKernels } from './backend/conv-grad.ts';
-export { setDirectTrainingKernels } from './backend/kernels/wasm/direct-kernels.ts';
 export { registerBatchNormTrainKernels } from './backend/kernels/batch-norm-train.ts';
 export { registerWasmCopyKernels } from './backend/kernels/wasm-copy.ts';
 export { registerCpuKernelFixes } from './backend/cpu-kernel-fixes.ts';
