@@ -13,6 +13,7 @@
  * also the right thing.
  */
 import type { RgbImage } from '../types.ts';
+import type { Region } from './resample.ts';
 
 export interface PhotometricPlan {
   /** `true`: brightness, contrast, saturation, hue; `false`: brightness, saturation, hue, contrast. */
@@ -152,22 +153,15 @@ function hue(delta: number): PixelStage {
   };
 }
 
-/** Integer pixel window [x0, x1) × [y0, y1) inside the image. */
-export interface PixelWindow {
-  x0: number;
-  y0: number;
-  x1: number;
-  y1: number;
-}
-
 /**
- * Applies a plan to an RGB copy of `img` (alpha dropped). With `window`, only the pixels inside it
+ * Applies a plan to an RGB copy of `img` (alpha dropped). With `window` (integer pixel bounds,
+ * [x0, x1) × [y0, y1), clipped to the image), only the pixels inside it
  * are computed (the others stay 0): every stage is pointwise except contrast's degenerate, the mean
  * of the whole image's L at that point, which is still taken over the whole image — so the window's
  * pixels equal the full result's. When contrast comes last (B, S, H, C) that mean needs B, S and H
  * everywhere, and the whole image is computed.
  */
-export function applyPhotometric(img: RgbImage, plan: PhotometricPlan, window?: PixelWindow): RgbImage {
+export function applyPhotometric(img: RgbImage, plan: PhotometricPlan, window?: Region): RgbImage {
   const { width: W, height: H } = img;
   const n = W * H;
   const px = new Uint8Array(n * 3);
@@ -197,7 +191,7 @@ export function applyPhotometric(img: RgbImage, plan: PhotometricPlan, window?: 
   return { width: W, height: H, channels: 3, data: px };
 }
 
-function clampWindow(w: PixelWindow, W: number, H: number): PixelWindow {
+function clampWindow(w: Region, W: number, H: number): Region {
   const x0 = Math.max(0, Math.min(W, w.x0)), y0 = Math.max(0, Math.min(H, w.y0));
   return { x0, y0, x1: Math.max(x0, Math.min(W, w.x1)), y1: Math.max(y0, Math.min(H, w.y1)) };
 }
