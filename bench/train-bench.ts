@@ -195,27 +195,19 @@ export interface DirectKernelsAB {
  * step by step (on/off, off/on, …) so that machine load hits both; round 0 warms both paths up.
  */
 export async function runDirectKernelsAB(batch: number, size: number, rounds: number, model: Uint8Array): Promise<DirectKernelsAB> {
-  await selectBackend(['wasm']);
-  const data = buildBatch(batch, size, 1);
-  const net = createTrainableEResFD(loadEResFDCheckpoint(model).stateDict);
-  const adam = createTorchAdam(net.params, { lr: 1e-3, weightDecay: 5e-4 });
-  const step = createTrainStep(net, adam, size);
+  const studio = await openStudioStep('wasm', buildBatch(batch, size, 1), size, model);
   const on: number[] = [], off: number[] = [];
   try {
     for (let r = 0; r <= rounds; r++) {
       for (const direct of r % 2 ? [false, true] : [true, false]) {
         setDirectTrainingKernels(direct);
-        const t0 = now();
-        const pair = step(data);
-        await pair.data();
-        pair.dispose();
-        if (r > 0) (direct ? on : off).push(now() - t0);
+        const ms = await studio.once();
+        if (r > 0) (direct ? on : off).push(ms);
       }
     }
   } finally {
     setDirectTrainingKernels(true);
-    adam.dispose();
-    net.dispose();
+    studio.dispose();
   }
   return { batch, size, directMs: median(on), xnnpackMs: median(off), ratio: median(off.map((v, i) => v / on[i]!)) };
 }

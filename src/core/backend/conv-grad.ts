@@ -39,7 +39,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { DataId, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { nearestSourceIndex } from './cpu-kernel-fixes.ts';
-import { directKernels } from './kernels/wasm/direct-kernels.ts';
+import { directKernels, heapOffset } from './kernels/wasm/direct-kernels.ts';
 
 const BACKEND = 'wasm';
 
@@ -168,8 +168,7 @@ function backpropFilterDirect(backend: WasmBackendLike, x: TensorInfo, dy: Tenso
   const { batchSize: B, inHeight: H, inWidth: W, inChannels: Ci, outHeight: OH, outWidth: OW, outChannels: Co,
     filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw, padInfo } = info;
   const dw = backend.makeOutput([KH, KW, Ci, Co], 'float32');
-  // Offsets after the allocation: makeOutput may grow the heap (views go stale, offsets do not).
-  const at = (t: TensorInfo) => backend.typedArrayFromHeap(t).byteOffset;
+  const at = (t: TensorInfo) => heapOffset(backend, t); // after the allocation (see heapOffset)
   kernels.convFilterGrad(at(x), at(dy), at(dw), B, H, W, Ci, OH, OW, Co, KH, KW, sh, sw, padInfo.top, padInfo.left);
   return dw;
 }
@@ -280,18 +279,23 @@ function transposedFilter(backend: WasmBackendLike, filter: TensorInfo, flip: bo
   return backend.makeOutput([KH, KW, Co, Ci], 'float32', undefined, out);
 }
 
+/** The direct kernels when they can take this input gradient: float32, input channels a multiple of 4. */
+function directInputKernels(backend: WasmBackendLike, dy: TensorInfo, filter: TensorInfo) {
+  return filter.shape[2]! % 4 === 0 && dy.dtype === 'float32' && filter.dtype === 'float32' ? directKernels(backend) : null;
+}
+
 /**
  * dx by the direct kernel: each dx row gathers its taps from the dy rows that reach it, at any
  * stride — no zero-dilated dy (s² the work) and no per-call XNNPACK operator for a new filter.
  */
 function backpropInputDirect(backend: WasmBackendLike, dy: TensorInfo, filter: TensorInfo, info: Conv2DInfo): TensorInfo | null {
-  const kernels = directKernels(backend);
-  if (!kernels || info.inChannels % 4 !== 0 || dy.dtype !== 'float32' || filter.dtype !== 'float32') return null;
+  const kernels = directInputKernels(backend, dy, filter);
+  if (!kernels) return null;
   const { batchSize: B, inHeight: H, inWidth: W, inChannels: Ci, outHeight: OH, outWidth: OW, outChannels: Co,
     filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw, padInfo } = info;
   const wt = transposedFilter(backend, filter, false);
   const dx = backend.makeOutput([B, H, W, Ci], 'float32');
-  const at = (t: TensorInfo) => backend.typedArrayFromHeap(t).byteOffset;
+  const at = (t: TensorInfo) => heapOffset(backend, t);
   try {
     kernels.convInputGrad(at(dy), at(wt), at(dx), B, H, W, Ci, OH, OW, Co, KH, KW, sh, sw, padInfo.top, padInfo.left);
   } finally {
@@ -317,7 +321,7 @@ const conv2DBackpropInput: KernelFunc = (args) => {
   // Measured at [4,160,160,16] / [4,640,640,3]: 3×3 s1 268 → 32 ms, 3×3 s2 165 → 40 ms, but
   // 1×1 s2 22 → 46 ms and 5×5 s4 217 → 479 ms (s² zero work dominates), so those stay native.
   // The direct kernel (where it applies) beats both at every stride.
-  const direct = backpropInputMode === 'direct' || (backpropInputMode === 'auto' && filter.shape[2]! % 4 === 0 && directKernels(backend) !== null);
+  const direct = backpropInputMode === 'direct' || (backpropInputMode === 'auto' && directInputKernels(backend as unknown as WasmBackendLike, dy, filter) !== null);
   const useConv = direct || backpropInputMode === 'conv' || !nativeBackpropInput || sh * sw === 1 || (sh * sw <= 4 && taps >= 9);
   if (!useConv) return nativeBackpropInput!(args);
   return backpropInput(backend as unknown as WasmBackendLike, dy, filter, inputShape, strides, pad, dimRoundingMode);

@@ -24,7 +24,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { DataId, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { directKernels, type DirectKernels } from './wasm/direct-kernels.ts';
+import { directKernels, heapOffset, type DirectKernels } from './wasm/direct-kernels.ts';
 import { batchNormTrainWebGpuBackward, batchNormTrainWebGpuForward, type BatchNormTrainAttrs } from './batch-norm-train-webgpu.ts';
 
 export type { BatchNormTrainAttrs };
@@ -105,10 +105,6 @@ function directFor(backend: WasmBackendLike, x: TensorInfo): DirectKernels | nul
   return x.dtype === 'float32' && x.shape.length === 4 && x.shape[3]! % 4 === 0 ? directKernels(backend) : null;
 }
 
-/** Byte offset of a tensor on the WASM heap (stable across heap growth, unlike views). */
-function at(b: WasmBackendLike, t: TensorInfo): number {
-  return b.typedArrayFromHeap(t).byteOffset;
-}
 
 /** Float64 channel sums by the direct kernel: `count` sums of C channels (Σ over the M rows). */
 function directSums(k: DirectKernels, s: Scratch, b: WasmBackendLike, x: TensorInfo, dy: TensorInfo | null, mode: 0 | 1 | 2,
@@ -117,9 +113,9 @@ function directSums(k: DirectKernels, s: Scratch, b: WasmBackendLike, x: TensorI
   const count = mode === 2 ? 2 : 1;
   // 2 floats per double, one spare for 8-byte alignment.
   const out = s.keep(b.makeOutput([2 * count * c + 1], 'float32'));
-  const base = at(b, out), aligned = base + (base % 8);
-  const p = (t: TensorInfo | undefined) => (t ? at(b, t) : 0);
-  k.bnSums(at(b, x), dy ? at(b, dy) : 0, n * h * w, c, p(params.mean), p(params.scale), p(params.shift), mode, params.relu ? 1 : 0, aligned);
+  const base = heapOffset(b, out), aligned = base + (base % 8);
+  const p = (t: TensorInfo | undefined) => (t ? heapOffset(b, t) : 0);
+  k.bnSums(heapOffset(b, x), dy ? heapOffset(b, dy) : 0, n * h * w, c, p(params.mean), p(params.scale), p(params.shift), mode, params.relu ? 1 : 0, aligned);
   const heap = b.typedArrayFromHeap(out);
   return new Float64Array(heap.buffer, aligned, count * c).slice();
 }
@@ -143,7 +139,7 @@ function forwardDirect(k: DirectKernels, b: WasmBackendLike, x: TensorInfo, gamm
     const g = s.read(gamma);
     const scale = s.vector(invStd.map((v, i) => f32(g[i]! * v)));
     const y = b.makeOutput(x.shape, 'float32');
-    k.bnMap(at(b, x), 0, m, x.shape[3]!, at(b, meanT), at(b, scale), at(b, beta), 0, 0, 0, 0, attrs.relu ? 1 : 0, at(b, y));
+    k.bnMap(heapOffset(b, x), 0, m, x.shape[3]!, heapOffset(b, meanT), heapOffset(b, scale), heapOffset(b, beta), 0, 0, 0, 0, attrs.relu ? 1 : 0, heapOffset(b, y));
     return [y, b.makeOutput([mean.length], 'float32', undefined, mean), b.makeOutput([variance.length], 'float32', undefined, variance)];
   } finally {
     s.free();
@@ -166,7 +162,7 @@ function backwardDirect(k: DirectKernels, b: WasmBackendLike, dy: TensorInfo, x:
     const offset = s.vector(meanGrad.map((v, i) => -f32(scale[i]! * v)));
     const xcScale = s.vector(meanGradXc.map((v, i) => -f32(f32(scale[i]! * f32(invStd[i]! * invStd[i]!)) * v)));
     const dx = b.makeOutput(x.shape, 'float32');
-    k.bnMap(at(b, x), at(b, dy), m, c, at(b, meanT), at(b, scaleT), at(b, offset), at(b, xcScale), at(b, scaleT), at(b, beta), 1, attrs.relu ? 1 : 0, at(b, dx));
+    k.bnMap(heapOffset(b, x), heapOffset(b, dy), m, c, heapOffset(b, meanT), heapOffset(b, scaleT), heapOffset(b, offset), heapOffset(b, xcScale), heapOffset(b, scaleT), heapOffset(b, beta), 1, attrs.relu ? 1 : 0, heapOffset(b, dx));
     return [dx, b.makeOutput([c], 'float32', undefined, dGamma), b.makeOutput([c], 'float32', undefined, dBeta)];
   } finally {
     s.free();

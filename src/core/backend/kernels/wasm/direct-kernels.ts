@@ -5,6 +5,7 @@
  * `null` when TF.js runs more than two WASM threads, its memory cannot be reached or the module does
  * not instantiate: callers fall back to the XNNPACK formulations.
  */
+import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { TRAIN_KERNELS_WASM_PLAIN, TRAIN_KERNELS_WASM_SHARED } from './train-kernels-wasm.generated.ts';
 
 /** dw[KH,KW,Ci,Co] of an NHWC conv; pointers are byte offsets in the backend's heap. Co % 4 === 0. */
@@ -60,6 +61,14 @@ const MAX_XNNPACK_THREADS = 2;
 interface WebAssemblyLike {
   Module: new (bytes: Uint8Array<ArrayBuffer>) => object;
   Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { readonly exports: Record<string, unknown> };
+}
+
+/**
+ * Byte offset of a tensor on the WASM heap, the pointer the kernels take. Offsets stay valid when the
+ * heap grows (views do not): take them after the last allocation before a call.
+ */
+export function heapOffset(backend: { typedArrayFromHeap(info: TensorInfo): { byteOffset: number } }, t: TensorInfo): number {
+  return backend.typedArrayFromHeap(t).byteOffset;
 }
 
 const instances = new WeakMap<object, DirectKernels | null>();
