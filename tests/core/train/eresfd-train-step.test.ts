@@ -32,6 +32,12 @@ function rel(a: number, b: number): number {
   return Math.abs(a - b) / Math.abs(b);
 }
 
+/**
+ * The CPU backend's step (pure JS kernels) took 38–69 s in CI on the busy 2-core machine and once
+ * passed 120 s (2026-12-06, load average 3.5): the default leaves too little headroom for it.
+ */
+const TRAIN_STEP_TIMEOUT_MS = 300_000;
+
 describe.skipIf(!HAS_SHARED).each(['wasm', 'cpu'] as BackendName[])('EResFD training step vs PyTorch on %s', (backend) => {
   let sd: StateDict;
   let model: TrainableEResFD;
@@ -166,5 +172,5 @@ describe.skipIf(!HAS_SHARED).each(['wasm', 'cpu'] as BackendName[])('EResFD trai
     tf.dispose([...heads, losses!]);
     adam.dispose();
     expect(tf.memory().numTensors).toBe(before);
-  });
+  }, TRAIN_STEP_TIMEOUT_MS);
 });
